@@ -1,0 +1,1 @@
+//! Dialog engine: flows loaded from dialogs/, validated, and a pure `step` (pure).

@@ -1,0 +1,1 @@
+//! Pure domain: money, schedules, penalty, allocation, settlement, bills.

@@ -1,0 +1,8 @@
+//! repaybot: a customer-service assistant for a consumer-installment shop.
+//!
+//! The pure core (`domain`, `nlu`, `dialog`) never does I/O, never reads the clock and never
+//! uses floats; `store`, `import`, `app` and the command line are the edges around it.
+
+pub mod dialog;
+pub mod domain;
+pub mod nlu;

@@ -1,0 +1,1 @@
+//! Language understanding: intents and slots from a customer message (pure).

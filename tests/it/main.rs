@@ -1,0 +1,5 @@
+//! The one integration-test binary: every test module of the project.
+
+mod dialog;
+mod domain;
+mod nlu;
