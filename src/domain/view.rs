@@ -1,0 +1,197 @@
+//! What an order and an account look like on a date: installment statuses, overdue totals, the
+//! next amount due and the settlement quote (SPEC 2.4, 3.2). The statement and the chat both
+//! read these, so they always say the same numbers.
+
+use super::account::Order;
+use super::ledger::{Closure, OrderLedger, Payment, PaymentError, SettlementQuote};
+use super::money::Money;
+use super::policy::Policy;
+use super::rate::annual_rate_percent;
+use super::schedule::{self, Installment};
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallmentStatus {
+    Paid,
+    Due,
+    Grace,
+    Overdue,
+    Restructured,
+}
+
+impl InstallmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallmentStatus::Paid => "paid",
+            InstallmentStatus::Due => "due",
+            InstallmentStatus::Grace => "grace",
+            InstallmentStatus::Overdue => "overdue",
+            InstallmentStatus::Restructured => "restructured",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstallmentView {
+    pub n: u32,
+    pub due_date: NaiveDate,
+    pub principal: Money,
+    pub fee: Money,
+    pub paid: Money,
+    pub penalty: Money,
+    pub remaining: Money,
+    pub status: InstallmentStatus,
+    /// Days since the due date (0 when not past due).
+    pub days_past_due: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextDue {
+    pub date: NaiveDate,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderView {
+    pub order: Order,
+    pub today: NaiveDate,
+    /// `active`, `settled` or `restructured`.
+    pub status: &'static str,
+    pub annual_rate: Decimal,
+    pub installments: Vec<InstallmentView>,
+    pub overdue_total: Money,
+    /// Penalty inside `overdue_total`.
+    pub penalty_total: Money,
+    pub next_due: Option<NextDue>,
+    /// None when the order is settled or restructured.
+    pub quote: Option<SettlementQuote>,
+    /// What the penalty grows by per day from tomorrow if nothing is paid.
+    pub penalty_per_day: Money,
+}
+
+/// An order's view on `today`, replaying its payments (sorted by date, then id).
+pub fn order_view(
+    order: &Order,
+    payments: &[Payment],
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<OrderView, (usize, PaymentError)> {
+    let schedule = schedule::build(&order.terms).unwrap_or_default();
+    let annual_rate = annual_rate_of(order, &schedule);
+    let ledger = OrderLedger::replay(schedule, payments, today, policy)?;
+    Ok(view_of_ledger(order, &ledger, annual_rate, today))
+}
+
+/// The disclosed annual rate of an order's schedule.
+pub fn annual_rate_of(order: &Order, schedule: &[Installment]) -> Decimal {
+    let flows: Vec<Money> = schedule.iter().map(Installment::amount).collect();
+    annual_rate_percent(order.terms.principal, &flows)
+}
+
+pub fn view_of_ledger(
+    order: &Order,
+    ledger: &OrderLedger,
+    annual_rate: Decimal,
+    today: NaiveDate,
+) -> OrderView {
+    let policy = ledger.policy();
+    let restructured = matches!(ledger.closure, Some(Closure::Restructured { .. }));
+    let grace = Days::new(u64::from(policy.grace_days));
+    let mut installments = Vec::with_capacity(ledger.installments.len());
+    let (mut overdue_total, mut penalty_total, mut next_due) = (Money::ZERO, Money::ZERO, None);
+    let mut penalty_per_day = Money::ZERO;
+    for inst in &ledger.installments {
+        let due = inst.plan.due_date;
+        let penalty = inst.penalty_owed(today, policy);
+        let remaining = inst.remaining(today, policy);
+        let status = if restructured && remaining.is_positive() {
+            InstallmentStatus::Restructured
+        } else if remaining.is_zero() {
+            InstallmentStatus::Paid
+        } else if today <= due {
+            InstallmentStatus::Due
+        } else if today <= due + grace {
+            InstallmentStatus::Grace
+        } else {
+            InstallmentStatus::Overdue
+        };
+        if due < today && status != InstallmentStatus::Restructured {
+            overdue_total += remaining;
+            penalty_total += penalty;
+            if remaining.is_positive() {
+                penalty_per_day +=
+                    (inst.unpaid_principal() + inst.unpaid_fee()).times(policy.penalty_daily_rate);
+            }
+        }
+        if next_due.is_none() && due >= today && remaining.is_positive() && !restructured {
+            next_due = Some(NextDue {
+                date: due,
+                amount: remaining,
+            });
+        }
+        installments.push(InstallmentView {
+            n: inst.plan.n,
+            due_date: due,
+            principal: inst.plan.principal,
+            fee: inst.plan.fee,
+            paid: inst.paid(),
+            penalty,
+            remaining,
+            status,
+            days_past_due: (today - due).num_days().max(0),
+        });
+    }
+    let nothing_left = installments.iter().all(|i| i.remaining.is_zero());
+    let status = match (&ledger.closure, nothing_left) {
+        (Some(Closure::Restructured { .. }), _) => "restructured",
+        (Some(Closure::Settled { .. }), _) | (None, true) => "settled",
+        (None, false) => "active",
+    };
+    let quote = (status == "active").then(|| ledger.quote(today));
+    OrderView {
+        order: order.clone(),
+        today,
+        status,
+        annual_rate,
+        installments,
+        overdue_total,
+        penalty_total,
+        next_due,
+        quote,
+        penalty_per_day: penalty_per_day.round_fen(),
+    }
+}
+
+/// An account's bill on a date: every order's view and the totals the customer asks about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountBill {
+    pub account_id: String,
+    pub today: NaiveDate,
+    pub orders: Vec<OrderView>,
+}
+
+impl AccountBill {
+    /// Everything past its due date, penalty included: what makes the account current.
+    pub fn overdue_total(&self) -> Money {
+        self.orders.iter().map(|o| o.overdue_total).sum()
+    }
+
+    pub fn penalty_total(&self) -> Money {
+        self.orders.iter().map(|o| o.penalty_total).sum()
+    }
+
+    /// Overdue plus every order's next amount due: what the customer pays to clear this bill.
+    pub fn bill_total(&self) -> Money {
+        self.overdue_total()
+            + self
+                .orders
+                .iter()
+                .filter_map(|o| o.next_due.as_ref().map(|n| n.amount))
+                .sum()
+    }
+
+    pub fn active_orders(&self) -> impl Iterator<Item = &OrderView> {
+        self.orders.iter().filter(|o| o.status == "active")
+    }
+}
