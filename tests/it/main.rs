@@ -2,4 +2,5 @@
 
 mod dialog;
 mod domain;
+mod domain_props;
 mod nlu;
