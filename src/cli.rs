@@ -1,0 +1,143 @@
+//! The command line of SPEC 2.1 and the commands it runs. Exit status 2 with a one-line reason
+//! for bad arguments or bad input files.
+
+use crate::domain::Policy;
+use crate::import::{self, ImportFailure, Kind};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::{demo, statement};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "repaybot",
+    version,
+    about = "Customer-service assistant for an installment shop"
+)]
+pub struct Cli {
+    /// The sled database folder.
+    #[arg(
+        long,
+        env = "REPAYBOT_DATA",
+        default_value = "./repaybot-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// TOML file with the policy and settings (built-in defaults without it).
+    #[arg(long, env = "REPAYBOT_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Fixes the calendar date (YYYY-MM-DD) for demos and tests.
+    #[arg(long, env = "REPAYBOT_TODAY", global = true, value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Load the shop's export: accounts, orders or payments.
+    Import {
+        #[arg(value_parser = ["accounts", "orders", "payments"])]
+        kind: String,
+        file: PathBuf,
+    },
+    /// Print an account's orders, schedules, overdue amounts and next amounts due.
+    Statement {
+        account_id: String,
+        /// The JSON document of SPEC 2.4.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date YYYY-MM-DD"))
+}
+
+/// A failure the user caused (exit 2) or an internal one (exit 1).
+pub enum Failure {
+    BadInput(String),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+/// The calendar date for an account: `--today`, or now in the account's time zone.
+pub fn today_for(fixed: Option<NaiveDate>, timezone: &str) -> NaiveDate {
+    fixed.unwrap_or_else(|| {
+        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        chrono::Utc::now().with_timezone(&tz).date_naive()
+    })
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let settings =
+        Settings::load(cli.config.as_deref()).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    match &cli.command {
+        Command::Import { kind, file } => run_import(&cli, &settings.policy, kind, file),
+        Command::Statement { account_id, json } => {
+            run_statement(&cli, &settings.policy, account_id, *json)
+        }
+    }
+}
+
+fn open_store(cli: &Cli) -> Result<Store> {
+    Store::open(&cli.data_dir)
+}
+
+fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<(), Failure> {
+    let kind = Kind::parse(kind)
+        .ok_or_else(|| Failure::BadInput(format!("unknown import kind {kind}")))?;
+    let name = file.display().to_string();
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::BadInput(format!("{name}: cannot read: {e}")))?;
+    let store = open_store(cli)?;
+    match import::import(&store, kind, &name, &bytes, policy) {
+        Ok(report) => {
+            println!(
+                "{name}: {} added, {} unchanged",
+                report.added, report.unchanged
+            );
+            Ok(())
+        }
+        Err(ImportFailure::Invalid(errors)) => {
+            let more = match errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more problems; nothing was imported)", n - 1),
+            };
+            Err(Failure::BadInput(format!("{}{more}", errors[0])))
+        }
+        Err(ImportFailure::Storage(e)) => Err(Failure::Internal(e)),
+    }
+}
+
+fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Result<(), Failure> {
+    let store = open_store(cli)?;
+    let demo_today = today_for(cli.today, "Asia/Shanghai");
+    if demo::load_if_empty(&store, demo_today, policy)? {
+        eprintln!("The data folder was empty: loaded the built-in demo accounts (A1001–A1005).");
+    }
+    let account = store
+        .account(account_id)?
+        .ok_or_else(|| Failure::BadInput(format!("no account {account_id}")))?;
+    let today = today_for(cli.today, &account.data.timezone);
+    let bill = store
+        .bill(account_id, today, policy)
+        .context("computing the statement")
+        .map_err(Failure::Internal)?;
+    let out = if json {
+        statement::json(&bill)
+    } else {
+        statement::text(&bill)
+    };
+    println!("{out}");
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `repaybot import accounts|orders|payments FILE.csv` (SPEC 2.2): parse, validate every row
+//! against the file and the store, and apply all of it in one transaction or nothing.
+
+mod csvfile;
+mod rows;
+mod validate;
+
+pub use csvfile::{CsvTable, RowRef};
+
+use crate::domain::Policy;
+use crate::store::Store;
+use anyhow::Result;
+use std::fmt;
+
+/// What kind of file is being imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Accounts,
+    Orders,
+    Payments,
+}
+
+impl Kind {
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "accounts" => Some(Kind::Accounts),
+            "orders" => Some(Kind::Orders),
+            "payments" => Some(Kind::Payments),
+            _ => None,
+        }
+    }
+}
+
+/// One problem with an input file, shown as `file:line: reason`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub unchanged: usize,
+}
+
+/// Why an import did not happen: the file's problems (nothing applied), or a storage failure.
+#[derive(Debug)]
+pub enum ImportFailure {
+    Invalid(Vec<ImportError>),
+    Storage(anyhow::Error),
+}
+
+/// Imports `bytes` read from `file` (the name used in messages). All or nothing.
+pub fn import(
+    store: &Store,
+    kind: Kind,
+    file: &str,
+    bytes: &[u8],
+    policy: &Policy,
+) -> Result<ImportReport, ImportFailure> {
+    let table = CsvTable::parse(file, bytes, kind).map_err(|e| ImportFailure::Invalid(vec![e]))?;
+    let planned = match kind {
+        Kind::Accounts => validate::accounts(store, &table),
+        Kind::Orders => validate::orders(store, &table),
+        Kind::Payments => validate::payments(store, &table, policy),
+    };
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(validate::Problem::Rows(errors)) => return Err(ImportFailure::Invalid(errors)),
+        Err(validate::Problem::Storage(e)) => return Err(ImportFailure::Storage(e)),
+    };
+    let added = plan.batch.accounts.len() + plan.batch.orders.len() + plan.batch.payments.len();
+    if added > 0 {
+        store
+            .commit_import(&plan.batch)
+            .map_err(ImportFailure::Storage)?;
+    }
+    Ok(ImportReport {
+        added,
+        unchanged: plan.unchanged,
+    })
+}

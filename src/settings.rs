@@ -1,0 +1,56 @@
+//! One settings struct, loaded at the edge from the TOML config file, validated before use.
+//! Unknown keys and bad numbers are start-up errors, never silent fallbacks.
+
+use crate::domain::Policy;
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub policy: Policy,
+    pub payments: PaymentSettings,
+}
+
+/// Which payment gateway repays orders from the chat.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// `sandbox`: confirms at once and says it is a sandbox.
+    pub gateway: String,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        PaymentSettings {
+            gateway: "sandbox".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads and validates the config file; `None` gives the built-in defaults of SPEC 4.
+    pub fn load(path: Option<&Path>) -> Result<Settings> {
+        let settings = match path {
+            None => Settings::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config {}", p.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim()))?
+            }
+        };
+        let problems = settings.policy.problems();
+        if !problems.is_empty() {
+            bail!("invalid policy: {}", problems.join("; "));
+        }
+        if settings.payments.gateway != "sandbox" {
+            bail!(
+                "payments.gateway '{}' is not available in this build (use sandbox)",
+                settings.payments.gateway
+            );
+        }
+        Ok(settings)
+    }
+}

@@ -1,0 +1,181 @@
+//! The sled store: one documented key layout, versioned records, multi-tree changes in one
+//! transaction, flushed before anything is reported done.
+//!
+//! Key layout (every value is JSON `{"v": VERSION, "origin": "file:line", "data": ...}`):
+//!
+//! | tree             | key                                          | value                     |
+//! |------------------|----------------------------------------------|---------------------------|
+//! | `accounts`       | account_id                                   | `Stored<Account>`         |
+//! | `phones`         | 11-digit phone                               | account_id                |
+//! | `orders`         | order_id                                     | `Stored<Order>`           |
+//! | `account_orders` | account_id 0x00 order_id                     | empty                     |
+//! | `payments`       | payment_id                                   | `Stored<PaymentRow>`      |
+//! | `order_payments` | order_id 0x00 paid_on (YYYY-MM-DD) 0x00 id   | empty                     |
+//! | `order_rev`      | order_id                                     | u64 big-endian revision   |
+//! | `idempotency`    | idempotency key of a chat payment            | payment_id                |
+//! | `sessions`       | chat key (e.g. `term:A1001`, `tg:12345`)      | `Stored<Session>`         |
+//!
+//! `order_payments` sorts by date then id, so an order's payments come back in allocation order
+//! from one prefix scan. `order_rev` is bumped by every payment so concurrent writers conflict.
+
+mod records;
+mod writes;
+
+pub use records::{PaymentRow, Stored, RECORD_VERSION};
+pub use writes::{ImportBatch, PaymentOutcome};
+
+use crate::domain::{view, Account, AccountBill, Order, Payment, Policy};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use std::path::Path;
+
+/// Handle to the database; cheap to clone (sled trees are reference-counted).
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    pub(crate) accounts: sled::Tree,
+    pub(crate) phones: sled::Tree,
+    pub(crate) orders: sled::Tree,
+    pub(crate) account_orders: sled::Tree,
+    pub(crate) payments: sled::Tree,
+    pub(crate) order_payments: sled::Tree,
+    pub(crate) order_rev: sled::Tree,
+    pub(crate) idempotency: sled::Tree,
+    pub(crate) sessions: sled::Tree,
+}
+
+/// Separator inside composite keys; ids never contain it (the importer refuses control chars).
+pub const SEP: u8 = 0;
+
+pub fn composite_key(parts: &[&str]) -> Vec<u8> {
+    let mut key = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            key.push(SEP);
+        }
+        key.extend_from_slice(p.as_bytes());
+    }
+    key
+}
+
+impl Store {
+    /// Opens (or creates) the database folder. One process per folder (sled's file lock).
+    pub fn open(dir: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(64 * 1024 * 1024)
+            .open()
+            .with_context(|| {
+                format!(
+                    "cannot open the data folder {} (is another repaybot using it?)",
+                    dir.display()
+                )
+            })?;
+        Store::from_db(db)
+    }
+
+    /// A throw-away database for tests and benchmarks.
+    pub fn temporary() -> Result<Store> {
+        Store::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Store> {
+        Ok(Store {
+            accounts: db.open_tree("accounts")?,
+            phones: db.open_tree("phones")?,
+            orders: db.open_tree("orders")?,
+            account_orders: db.open_tree("account_orders")?,
+            payments: db.open_tree("payments")?,
+            order_payments: db.open_tree("order_payments")?,
+            order_rev: db.open_tree("order_rev")?,
+            idempotency: db.open_tree("idempotency")?,
+            sessions: db.open_tree("sessions")?,
+            db,
+        })
+    }
+
+    /// Blocks until everything written so far is on disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().context("flushing the database")?;
+        Ok(())
+    }
+
+    pub fn has_accounts(&self) -> bool {
+        !self.accounts.is_empty()
+    }
+
+    pub fn account(&self, id: &str) -> Result<Option<Stored<Account>>> {
+        records::get(&self.accounts, id.as_bytes())
+    }
+
+    pub fn account_id_by_phone(&self, phone: &str) -> Result<Option<String>> {
+        Ok(self
+            .phones
+            .get(phone.as_bytes())?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn order(&self, id: &str) -> Result<Option<Stored<Order>>> {
+        records::get(&self.orders, id.as_bytes())
+    }
+
+    pub fn payment(&self, id: &str) -> Result<Option<Stored<PaymentRow>>> {
+        records::get(&self.payments, id.as_bytes())
+    }
+
+    /// The account's orders, by order id.
+    pub fn orders_of(&self, account_id: &str) -> Result<Vec<Order>> {
+        let mut prefix = account_id.as_bytes().to_vec();
+        prefix.push(SEP);
+        let mut out = Vec::new();
+        for entry in self.account_orders.scan_prefix(&prefix) {
+            let (key, _) = entry?;
+            let order_id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            if let Some(o) = self.order(&order_id)? {
+                out.push(o.data);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The order's payments in allocation order (date, then id).
+    pub fn payments_of(&self, order_id: &str) -> Result<Vec<Payment>> {
+        let mut prefix = order_id.as_bytes().to_vec();
+        prefix.push(SEP);
+        let mut out = Vec::new();
+        for entry in self.order_payments.scan_prefix(&prefix) {
+            let (key, _) = entry?;
+            let id_start = key
+                .iter()
+                .rposition(|b| *b == SEP)
+                .map_or(key.len(), |i| i + 1);
+            let payment_id = String::from_utf8_lossy(&key[id_start..]).into_owned();
+            let row = self
+                .payment(&payment_id)?
+                .with_context(|| format!("index names payment {payment_id} that is missing"))?;
+            out.push(row.data.payment);
+        }
+        Ok(out)
+    }
+
+    /// The account's bill on `today`: every order replayed with its payments.
+    pub fn bill(&self, account_id: &str, today: NaiveDate, policy: &Policy) -> Result<AccountBill> {
+        let mut orders = Vec::new();
+        for order in self.orders_of(account_id)? {
+            let payments = self.payments_of(&order.id)?;
+            let v = view::order_view(&order, &payments, today, policy).map_err(|(i, e)| {
+                anyhow::anyhow!(
+                    "stored payment {} of order {} is invalid: {e}",
+                    payments[i].id,
+                    order.id
+                )
+            })?;
+            orders.push(v);
+        }
+        Ok(AccountBill {
+            account_id: account_id.to_string(),
+            today,
+            orders,
+        })
+    }
+}

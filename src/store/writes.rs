@@ -1,0 +1,199 @@
+//! Writes that change several trees: an import batch and a payment from the chat. Each runs in
+//! one sled transaction and is flushed before it returns, so success means durable.
+
+use super::records::{PaymentRow, Stored};
+use super::{composite_key, Store};
+use crate::domain::{view, Account, Allocation, Order, Payment, PaymentError, Policy};
+use anyhow::{Context, Result};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+/// Everything one import file adds, already validated against the store.
+#[derive(Default)]
+pub struct ImportBatch {
+    pub accounts: Vec<Stored<Account>>,
+    pub orders: Vec<Stored<Order>>,
+    pub payments: Vec<Stored<PaymentRow>>,
+}
+
+/// What happened to a payment the chat asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Applied {
+        payment_id: String,
+        allocations: Vec<Allocation>,
+    },
+    /// The idempotency key was seen before: the earlier payment stands, nothing new is applied.
+    AlreadyApplied {
+        payment_id: String,
+    },
+    Refused(PaymentError),
+}
+
+fn bump_rev(
+    tree: &TransactionalTree,
+    order_id: &str,
+) -> sled::transaction::ConflictableTransactionResult<(), anyhow::Error> {
+    let old = tree.get(order_id.as_bytes())?;
+    let rev = old.map_or(0, |v| {
+        u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))
+    });
+    tree.insert(order_id.as_bytes(), &(rev + 1).to_be_bytes())?;
+    Ok(())
+}
+
+impl Store {
+    /// Writes a validated import in one transaction and flushes it.
+    pub fn commit_import(&self, batch: &ImportBatch) -> Result<()> {
+        let trees = (
+            &self.accounts,
+            &self.phones,
+            &self.orders,
+            &self.account_orders,
+            &self.payments,
+            &self.order_payments,
+            &self.order_rev,
+        );
+        trees
+            .transaction(
+                |(
+                    accounts,
+                    phones,
+                    orders,
+                    account_orders,
+                    payments,
+                    order_payments,
+                    order_rev,
+                )| {
+                    for a in &batch.accounts {
+                        accounts.insert(a.data.id.as_bytes(), a.to_bytes())?;
+                        phones.insert(a.data.phone.as_str().as_bytes(), a.data.id.as_bytes())?;
+                    }
+                    for o in &batch.orders {
+                        orders.insert(o.data.id.as_bytes(), o.to_bytes())?;
+                        account_orders
+                            .insert(composite_key(&[&o.data.account_id, &o.data.id]), &[])?;
+                    }
+                    for p in &batch.payments {
+                        let row = &p.data;
+                        payments.insert(row.payment.id.as_bytes(), p.to_bytes())?;
+                        let date = row.payment.paid_on.to_string();
+                        order_payments
+                            .insert(composite_key(&[&row.order_id, &date, &row.payment.id]), &[])?;
+                        bump_rev(order_rev, &row.order_id)?;
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(|e: TransactionError<anyhow::Error>| {
+                anyhow::anyhow!("import transaction failed: {e:?}")
+            })?;
+        self.flush()
+    }
+
+    fn order_rev_now(&self, order_id: &str) -> Result<Option<sled::IVec>> {
+        Ok(self.order_rev.get(order_id.as_bytes())?)
+    }
+
+    /// Applies a payment made in the chat exactly once per `idempotency_key`, durably.
+    pub fn record_payment(
+        &self,
+        order_id: &str,
+        payment: Payment,
+        idempotency_key: &str,
+        origin: &str,
+        policy: &Policy,
+    ) -> Result<PaymentOutcome> {
+        let order = self
+            .order(order_id)?
+            .with_context(|| format!("order {order_id} not found"))?
+            .data;
+        loop {
+            if let Some(id) = self.idempotency.get(idempotency_key.as_bytes())? {
+                return Ok(PaymentOutcome::AlreadyApplied {
+                    payment_id: String::from_utf8_lossy(&id).into_owned(),
+                });
+            }
+            let rev_seen = self.order_rev_now(order_id)?;
+            let mut all = self.payments_of(order_id)?;
+            all.push(payment.clone());
+            all.sort_by(|a, b| (a.paid_on, &a.id).cmp(&(b.paid_on, &b.id)));
+            let latest = all
+                .iter()
+                .map(|p| p.paid_on)
+                .max()
+                .unwrap_or(payment.paid_on);
+            if let Err((i, e)) = view::order_view(&order, &all, latest, policy) {
+                if all[i].id == payment.id {
+                    return Ok(PaymentOutcome::Refused(e));
+                }
+                anyhow::bail!(
+                    "payment {} would invalidate stored payment {}: {e}",
+                    payment.id,
+                    all[i].id
+                );
+            }
+            let allocations = allocation_of(&order, &all, &payment, policy);
+            let row = Stored::new(
+                origin,
+                PaymentRow {
+                    order_id: order_id.to_string(),
+                    payment: payment.clone(),
+                },
+            );
+            let result = (
+                &self.payments,
+                &self.order_payments,
+                &self.order_rev,
+                &self.idempotency,
+            )
+                .transaction(|(payments, order_payments, order_rev, idem)| {
+                    if idem.get(idempotency_key.as_bytes())?.is_some() {
+                        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
+                            "raced"
+                        )));
+                    }
+                    if order_rev.get(order_id.as_bytes())? != rev_seen {
+                        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
+                            "raced"
+                        )));
+                    }
+                    payments.insert(payment.id.as_bytes(), row.to_bytes())?;
+                    let date = payment.paid_on.to_string();
+                    order_payments.insert(composite_key(&[order_id, &date, &payment.id]), &[])?;
+                    bump_rev(order_rev, order_id)?;
+                    idem.insert(idempotency_key.as_bytes(), payment.id.as_bytes())?;
+                    Ok(())
+                });
+            match result {
+                Ok(()) => {
+                    self.flush()?;
+                    return Ok(PaymentOutcome::Applied {
+                        payment_id: payment.id,
+                        allocations,
+                    });
+                }
+                Err(TransactionError::Abort(_)) => continue, // someone else wrote first: look again
+                Err(TransactionError::Storage(e)) => return Err(e).context("recording a payment"),
+            }
+        }
+    }
+}
+
+/// The allocation of `payment` when replayed among `all` (which contains it).
+fn allocation_of(
+    order: &Order,
+    all: &[Payment],
+    payment: &Payment,
+    policy: &Policy,
+) -> Vec<Allocation> {
+    let schedule = crate::domain::schedule::build(&order.terms).unwrap_or_default();
+    let mut ledger = crate::domain::OrderLedger::new(schedule, policy);
+    for p in all {
+        match ledger.apply(p) {
+            Ok(a) if p.id == payment.id => return a,
+            _ => {}
+        }
+    }
+    Vec::new()
+}
