@@ -8,6 +8,8 @@ use std::collections::HashMap;
 pub struct CsvTable {
     pub file: String,
     pub rows: Vec<RowRef>,
+    /// Rows that could not be read at all (wrong number of cells, bad quoting).
+    pub broken_rows: Vec<ImportError>,
 }
 
 /// One data row.
@@ -60,7 +62,7 @@ impl CsvTable {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
-            .flexible(false)
+            .flexible(true)
             .from_reader(bytes);
         let header: Vec<String> = reader
             .headers()
@@ -85,15 +87,27 @@ impl CsvTable {
         if let Some(missing) = required.iter().find(|c| !header.iter().any(|h| h == *c)) {
             return Err(err(1, format!("missing column '{missing}'")));
         }
-        let mut rows = Vec::new();
+        let (mut rows, mut broken_rows) = (Vec::new(), Vec::new());
         for record in reader.records() {
-            let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                err(line, csv_reason(&e))
-            })?;
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    broken_rows.push(err(e.position().map_or(0, |p| p.line()), csv_reason(&e)));
+                    continue;
+                }
+            };
             let line = record.position().map_or(0, |p| p.line());
             if record.iter().all(str::is_empty) {
                 continue; // a blank line
+            }
+            if record.len() != header.len() {
+                let reason = format!(
+                    "this row has {} cells but the header has {}",
+                    record.len(),
+                    header.len()
+                );
+                broken_rows.push(err(line, reason));
+                continue;
             }
             let cells = header
                 .iter()
@@ -105,6 +119,7 @@ impl CsvTable {
         Ok(CsvTable {
             file: file.to_string(),
             rows,
+            broken_rows,
         })
     }
 

@@ -74,8 +74,13 @@ pub fn import(
         Kind::Payments => validate::payments(store, &table, policy),
     };
     let plan = match planned {
-        Ok(plan) => plan,
-        Err(validate::Problem::Rows(errors)) => return Err(ImportFailure::Invalid(errors)),
+        Ok(plan) if table.broken_rows.is_empty() => plan,
+        Ok(_) => return Err(ImportFailure::Invalid(table.broken_rows)),
+        Err(validate::Problem::Rows(mut errors)) => {
+            errors.extend(table.broken_rows);
+            errors.sort_by_key(|e| e.line);
+            return Err(ImportFailure::Invalid(errors));
+        }
         Err(validate::Problem::Storage(e)) => return Err(ImportFailure::Storage(e)),
     };
     let added = plan.batch.accounts.len() + plan.batch.orders.len() + plan.batch.payments.len();

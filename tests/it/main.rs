@@ -3,4 +3,5 @@
 mod dialog;
 mod domain;
 mod domain_props;
+mod import;
 mod nlu;
