@@ -1,6 +1,6 @@
 //! Mermaid `stateDiagram-v2` of every flow and transition (for `repaybot dialogs graph`).
 
-use super::load::{Flows, Target};
+use super::index::{Flows, Target};
 use std::fmt::Write;
 
 fn id(flow: &str, state: &str) -> String {

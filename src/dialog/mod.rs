@@ -4,14 +4,16 @@
 //! into an indexed model (every error with file and line); [`Flows::step`] turns a session and one
 //! input into the next session and the [`Effect`]s the app must perform.
 
+mod check;
 mod graph;
+mod index;
 mod load;
 pub mod model;
 mod render;
 mod step;
 
 pub use graph::graph;
-pub use load::{check_report, Flows};
+pub use index::{check_report, Flows};
 pub use render::render;
 
 use std::collections::BTreeMap;

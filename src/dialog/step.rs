@@ -1,7 +1,7 @@
 //! The pure conversation step: a session and one input in, the next session and effects out.
 //! Never reads the clock or disk, never panics on what a customer sends.
 
-use super::load::{Button, Flows, State, Target};
+use super::index::{Button, Flows, State, Target};
 use super::render::render;
 use super::{ButtonOut, Ctx, Effect, Input, Lang, Message, Session};
 use std::collections::BTreeMap;
