@@ -7,7 +7,7 @@ use super::model::{RawFlow, RawState, S};
 use super::SourceFile;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) type Texts<'a> = [(&'a BTreeMap<String, TextDef>, &'a str); 2];
+pub(super) type Texts<'a> = [(&'a BTreeMap<String, TextDef>, &'a str)];
 
 pub(super) fn use_key(l: &mut Loader, file: &SourceFile, key: &S, texts: &Texts) {
     for (map, lang) in texts {

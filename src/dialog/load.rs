@@ -77,7 +77,7 @@ impl Loader<'_> {
             Ok(v) => Some(v),
             Err(e) => {
                 let line = e.span().map_or(1, |r| line_of(&file.text, r.start));
-                let msg = e.message().trim().to_string();
+                let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
                 self.err(&file.path, line, msg);
                 None
             }
@@ -182,9 +182,14 @@ impl Flows {
                 l.err(&path, 0, format!("required flow `{name}` is missing"));
             }
         }
-        let texts = [(&zh, "zh"), (&en, "en")];
+        // A missing text file is one error, not one per key it would hold.
+        let texts: Vec<_> = [(&zh, "zh", saw_zh), (&en, "en", saw_en)]
+            .into_iter()
+            .filter(|t| t.2)
+            .map(|(m, lang, _)| (m, lang))
+            .collect();
         for key in REQUIRED_KEYS {
-            for (map, lang) in texts {
+            for &(map, lang) in &texts {
                 if !map.contains_key(key) && !map.is_empty() {
                     let path = format!("{base}text/{lang}.toml");
                     l.err(&path, 0, format!("required text `{key}` missing in {lang}"));

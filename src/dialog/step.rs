@@ -242,17 +242,17 @@ impl Run<'_> {
 
     fn text(&mut self, m: &Message) {
         let raw = m.raw.trim();
+        let understood = |run: &mut Self| run.s.misunderstood = 0;
+        if m.intent == "cancel" {
+            understood(self);
+            return self.enter(&Target::Menu, vec!["common.cancelled".to_string()]);
+        }
         if let Some(b) = self.typed_button(raw) {
             return self.press(&b);
         }
         let Some(st) = self.state().cloned() else {
             return;
         };
-        let understood = |run: &mut Self| run.s.misunderstood = 0;
-        if m.intent == "cancel" {
-            understood(self);
-            return self.enter(&Target::Menu, vec!["common.cancelled".to_string()]);
-        }
         if BACK_WORDS.iter().any(|w| raw.eq_ignore_ascii_case(w)) {
             understood(self);
             return self.enter(&Target::Back, Vec::new());
