@@ -354,7 +354,7 @@ fn missing_text_files_are_reported() {
         .into_iter()
         .filter(|f| !f.path.ends_with("en.toml"))
         .collect();
-    let errors = Flows::load(&files, &known()).err().expect("no en texts");
+    let errors = Flows::load(&files, &known()).expect_err("no en texts");
     let got: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(got, ["dialogs_ok/text/en.toml:0: missing text file for en"]);
 }
