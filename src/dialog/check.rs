@@ -163,6 +163,15 @@ pub(super) fn build_state(
     let mut buttons = Vec::new();
     for b in &st.buttons {
         use_key(l, file, &b.label, texts);
+        for var in b.set.keys() {
+            if !k.vars.contains(var) {
+                l.at(
+                    file,
+                    &b.label,
+                    format!("unknown var `{var}` in the button's `set`"),
+                );
+            }
+        }
         buttons.push(Button {
             label: b.label.get_ref().clone(),
             goto: resolve(l, file, flow, &b.goto, index),

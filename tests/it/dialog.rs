@@ -278,6 +278,10 @@ fn bad_fixture_reports_every_error_with_file_and_line() {
         (format!("{m}:8: "), "unknown effect `no_such_effect`"),
         (format!("{m}:9: "), "text `menu.only_en` missing in zh"),
         (format!("{m}:10: "), "unknown target `nowhere`"),
+        (
+            format!("{m}:10: "),
+            "unknown var `no_var` in the button's `set`",
+        ),
         (format!("{m}:11: "), "unknown intent `bogus_intent`"),
         (
             format!("{m}:11: "),
@@ -651,6 +655,16 @@ fn an_old_session_in_a_vanished_state_restarts_in_the_menu() {
     let e = chat.say("hi", "greet");
     assert_eq!(keys(&e), ["menu.main"]);
     assert!(chat.session.vars.is_empty());
+}
+
+#[test]
+fn session_round_trips_through_json_with_lang_in_snake_case() {
+    let mut chat = Chat::new(Lang::Zh);
+    chat.say("还款", "repay");
+    let json = serde_json::to_string(&chat.session).expect("serialize");
+    assert!(json.contains(r#""lang":"zh""#), "{json}");
+    let back: Session = serde_json::from_str(&json).expect("deserialize");
+    assert_eq!(back, chat.session);
 }
 
 #[test]
