@@ -29,6 +29,9 @@
 //! Text files are `dialogs/text/zh.toml` and `dialogs/text/en.toml`, one table per flow (plus
 //! `[common]`): `[repay] choose = "本期应还 {amount} 元"` defines key `repay.choose`. `{name}`
 //! is replaced by a session var; `{{` and `}}` are literal braces.
+//! Placeholders must be in `Known::vars` (there are no built-ins); a var missing at run time
+//! renders as `—`. Errors carry 1-based lines; line 0 names a whole file that is missing.
+//! `dialogs/README.md` describes the same format for dialog authors.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
