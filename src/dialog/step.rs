@@ -1,0 +1,333 @@
+//! The pure conversation step: a session and one input in, the next session and effects out.
+//! Never reads the clock or disk, never panics on what a customer sends.
+
+use super::index::{Button, Flows, State, Target};
+use super::render::render;
+use super::{ButtonOut, Ctx, Effect, Input, Lang, Message, Session};
+use std::collections::BTreeMap;
+
+/// How many previous states `@back` remembers.
+pub const BACK_CAP: usize = 10;
+/// How many `go` hops one entry may chain before it stops where it is.
+pub const MAX_HOPS: usize = 16;
+/// Misunderstandings in a row before the customer is offered a human.
+pub const MISUNDERSTOOD_LIMIT: u8 = 3;
+/// Raw texts that mean "go back" in any state.
+pub const BACK_WORDS: [&str; 3] = ["back", "返回", "上一步"];
+
+impl Flows {
+    /// One step of a conversation.
+    pub fn step(&self, session: Session, input: Input, ctx: &Ctx) -> (Session, Vec<Effect>) {
+        let mut run = Run {
+            flows: self,
+            ctx,
+            s: session,
+            effects: Vec::new(),
+        };
+        run.normalize();
+        match input {
+            Input::Start => {
+                run.s.misunderstood = 0;
+                run.enter(&Target::Menu, Vec::new());
+            }
+            Input::Button(data) => run.button(data),
+            Input::Text(m) => run.text(&m),
+            Input::Event { name, vars } => run.event(name, vars),
+        }
+        (run.s, run.effects)
+    }
+
+    /// Text `key` in `lang` (falling back to the other language, then to the key itself), rendered.
+    pub fn text(&self, lang: Lang, key: &str, vars: &BTreeMap<String, String>) -> String {
+        let (first, second) = match lang {
+            Lang::Zh => (&self.zh, &self.en),
+            Lang::En => (&self.en, &self.zh),
+        };
+        match first.get(key).or_else(|| second.get(key)) {
+            Some(t) => render(t, vars),
+            None => key.to_string(),
+        }
+    }
+
+    fn state_of(&self, flow: &str, state: &str) -> Option<&State> {
+        self.flows.get(flow).and_then(|f| f.states.get(state))
+    }
+
+    fn start_pos(&self, flow: &str) -> (String, String) {
+        let start = self.start_of(flow).unwrap_or_default();
+        (flow.to_string(), start.to_string())
+    }
+}
+
+struct Run<'a> {
+    flows: &'a Flows,
+    ctx: &'a Ctx<'a>,
+    s: Session,
+    effects: Vec<Effect>,
+}
+
+/// `b:{turn}:{index}` -> (turn, index).
+fn parse_button(data: &str) -> Option<(u64, usize)> {
+    let (turn, index) = data.strip_prefix("b:")?.split_once(':')?;
+    Some((turn.parse().ok()?, index.parse().ok()?))
+}
+
+/// "3" or "３" -> 3.
+fn parse_number(raw: &str) -> Option<usize> {
+    let ascii: String = raw
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    if ascii.is_empty() || ascii.len() > 4 || !ascii.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    ascii.parse().ok()
+}
+
+impl Run<'_> {
+    fn state(&self) -> Option<&State> {
+        self.flows.state_of(&self.s.flow, &self.s.state)
+    }
+
+    /// Back to menu idle, vars and history cleared.
+    fn idle(&mut self) {
+        let (flow, state) = self.flows.start_pos("menu");
+        self.s.flow = flow;
+        self.s.state = state;
+        self.s.vars.clear();
+        self.s.back.clear();
+    }
+
+    /// A session whose state no longer exists (old or new) restarts at menu idle.
+    fn normalize(&mut self) {
+        if self.state().is_none() {
+            self.idle();
+            self.s.misunderstood = 0;
+        }
+    }
+
+    fn enter(&mut self, target: &Target, mut prefix: Vec<String>) {
+        let origin = (self.s.flow.clone(), self.s.state.clone());
+        let mut remember = true;
+        let mut target = target.clone();
+        for _ in 0..MAX_HOPS {
+            let (mut flow, mut state) = match &target {
+                Target::Menu => {
+                    remember = false;
+                    self.s.vars.clear();
+                    self.s.back.clear();
+                    self.flows.start_pos("menu")
+                }
+                Target::Back => {
+                    remember = false;
+                    let prev = self.s.back.pop();
+                    prev.unwrap_or_else(|| self.flows.start_pos("menu"))
+                }
+                Target::Goto { flow, state } => (flow.clone(), state.clone()),
+            };
+            let locked = self
+                .flows
+                .flows
+                .get(&flow)
+                .is_some_and(|f| f.requires_account);
+            if locked && !self.ctx.bound {
+                let key = "common.bind_first".to_string();
+                if !prefix.contains(&key) {
+                    prefix.push(key);
+                }
+                (flow, state) = self.flows.start_pos("bind");
+            }
+            self.s.flow = flow;
+            self.s.state = state;
+            let Some(st) = self.state() else {
+                self.idle();
+                break;
+            };
+            let (action, go) = (st.action.clone(), st.go.clone());
+            let Some(action) = action else { break };
+            let outcome = self.ctx.actions.run(&action, &mut self.s.vars);
+            match go.get(&outcome) {
+                Some(next) => target = next.clone(),
+                None => break,
+            }
+        }
+        let here = (self.s.flow.clone(), self.s.state.clone());
+        if remember && origin != here && self.flows.state_of(&origin.0, &origin.1).is_some() {
+            self.s.back.push(origin);
+            if self.s.back.len() > BACK_CAP {
+                self.s.back.remove(0);
+            }
+        }
+        let Some(st) = self.state() else { return };
+        let (effect, is_final) = (st.effect.clone(), st.is_final);
+        if let Some(name) = effect {
+            let vars = self.s.vars.clone();
+            self.effects.push(Effect::Emit { name, vars });
+        }
+        self.reply(prefix);
+        if is_final {
+            self.idle();
+        }
+    }
+
+    /// Replies `prefix` keys followed by the current state's prompt and buttons.
+    fn reply(&mut self, prefix: Vec<String>) {
+        let (say, buttons) = match self.state() {
+            Some(st) => (st.say.clone(), st.buttons.clone()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut keys = prefix;
+        keys.extend(say);
+        self.s.turn = self.s.turn.wrapping_add(1);
+        let (lang, vars) = (self.s.lang, &self.s.vars);
+        let text: Vec<String> = keys
+            .iter()
+            .map(|k| self.flows.text(lang, k, vars))
+            .collect();
+        let buttons: Vec<ButtonOut> = buttons
+            .iter()
+            .enumerate()
+            .map(|(i, b)| ButtonOut {
+                label: self.flows.text(lang, &b.label, vars),
+                data: format!("b:{}:{}", self.s.turn, i),
+            })
+            .collect();
+        if keys.is_empty() && buttons.is_empty() {
+            return;
+        }
+        self.effects.push(Effect::Reply {
+            key_trail: keys,
+            text: text.join("\n"),
+            buttons,
+        });
+    }
+
+    fn press(&mut self, b: &Button) {
+        self.s.misunderstood = 0;
+        self.s
+            .vars
+            .extend(b.set.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.enter(&b.goto, Vec::new());
+    }
+
+    fn button(&mut self, data: &str) {
+        let pressed = match parse_button(data) {
+            Some((turn, i)) if turn == self.s.turn => self.state().and_then(|s| s.buttons.get(i)),
+            _ => None,
+        };
+        match pressed.cloned() {
+            Some(b) => self.press(&b),
+            None => self.reply(vec!["common.button_expired".to_string()]),
+        }
+    }
+
+    /// The current button whose number or rendered label equals `raw`.
+    fn typed_button(&self, raw: &str) -> Option<Button> {
+        let buttons = &self.state()?.buttons;
+        if let Some(n) = parse_number(raw) {
+            return buttons.get(n.checked_sub(1)?).cloned();
+        }
+        let lower = raw.to_lowercase();
+        buttons
+            .iter()
+            .find(|b| {
+                let label = self.flows.text(self.s.lang, &b.label, &self.s.vars);
+                label.trim().to_lowercase() == lower
+            })
+            .cloned()
+    }
+
+    fn text(&mut self, m: &Message) {
+        let raw = m.raw.trim();
+        let understood = |run: &mut Self| run.s.misunderstood = 0;
+        if m.intent == "cancel" {
+            understood(self);
+            return self.enter(&Target::Menu, vec!["common.cancelled".to_string()]);
+        }
+        if let Some(b) = self.typed_button(raw) {
+            return self.press(&b);
+        }
+        let Some(st) = self.state().cloned() else {
+            return;
+        };
+        if BACK_WORDS.iter().any(|w| raw.eq_ignore_ascii_case(w)) {
+            understood(self);
+            return self.enter(&Target::Back, Vec::new());
+        }
+        match m.intent {
+            "help" => {
+                understood(self);
+                return self.reply(self.help_key().into_iter().collect());
+            }
+            "language" => {
+                understood(self);
+                let lang = if raw.contains("中文") {
+                    Lang::Zh
+                } else if raw.to_lowercase().contains("english") {
+                    Lang::En
+                } else {
+                    self.s.lang.toggled()
+                };
+                self.s.lang = lang;
+                self.effects.push(Effect::SetLang(lang));
+                return self.reply(Vec::new());
+            }
+            _ => {}
+        }
+        if let Some(t) = st.on.get(m.intent) {
+            understood(self);
+            return self.enter(t, Vec::new());
+        }
+        if let Some(slot) = &st.expect {
+            if let (Some(v), Some(t)) = (m.slots.get(slot), st.on.get(slot)) {
+                understood(self);
+                self.s.vars.insert(slot.clone(), v.clone());
+                return self.enter(t, Vec::new());
+            }
+            if m.slot_problem == Some(slot.as_str()) {
+                return self.reply(vec![format!("common.bad_{slot}")]);
+            }
+        }
+        let triggered = self
+            .flows
+            .flows
+            .values()
+            .find(|f| f.triggers.iter().any(|t| t == m.intent));
+        if let Some(f) = triggered {
+            let t = Target::Goto {
+                flow: f.name.clone(),
+                state: f.start.clone(),
+            };
+            understood(self);
+            return self.enter(&t, Vec::new());
+        }
+        self.misunderstood();
+    }
+
+    fn help_key(&self) -> Option<String> {
+        let of = |flow: &str| self.flows.flows.get(flow).and_then(|f| f.help.clone());
+        of(&self.s.flow).or_else(|| of("menu"))
+    }
+
+    fn misunderstood(&mut self) {
+        self.s.misunderstood = self.s.misunderstood.saturating_add(1);
+        if self.s.misunderstood < MISUNDERSTOOD_LIMIT {
+            return self.reply(vec!["common.not_understood".to_string()]);
+        }
+        self.s.misunderstood = 0;
+        let (flow, state) = self.flows.start_pos("human");
+        let t = Target::Goto { flow, state };
+        self.enter(&t, vec!["common.offer_human".to_string()]);
+    }
+
+    fn event(&mut self, name: &str, vars: BTreeMap<String, String>) {
+        let Some(t) = self.state().and_then(|s| s.events.get(name)).cloned() else {
+            return;
+        };
+        self.s.vars.extend(vars);
+        self.enter(&t, Vec::new());
+    }
+}
