@@ -1,7 +1,7 @@
 //! Validation of one flow file against the others, the texts and the app's `Known` names:
 //! targets, names, text keys and reachability. Errors are collected, never thrown.
 
-use super::index::{Button, Flow, State, Target};
+use super::index::{Button, Choices, Flow, State, Target};
 use super::load::{Index, Loader, TextDef};
 use super::model::{RawFlow, RawState, S};
 use super::SourceFile;
@@ -178,7 +178,20 @@ pub(super) fn build_state(
             set: b.set.clone(),
         });
     }
+    let choices = st.choices.as_ref().map(|c| {
+        for var in [&c.from, &c.set] {
+            if !k.vars.contains(var.get_ref()) {
+                l.at(file, var, format!("unknown var `{}` in choices", var.get_ref()));
+            }
+        }
+        Choices {
+            from: c.from.get_ref().clone(),
+            set: c.set.get_ref().clone(),
+            goto: resolve(l, file, flow, &c.goto, index),
+        }
+    });
     State {
+        choices,
         action: st.action.as_ref().map(|a| a.get_ref().clone()),
         go,
         say: st.say.iter().map(|s| s.get_ref().clone()).collect(),
@@ -217,7 +230,8 @@ pub(super) fn reachability(
             .values()
             .chain(st.on.values())
             .chain(st.events.values());
-        for t in targets.chain(st.buttons.iter().map(|b| &b.goto)) {
+        let choice = st.choices.iter().map(|c| &c.goto);
+        for t in targets.chain(st.buttons.iter().map(|b| &b.goto)).chain(choice) {
             if let Target::Goto { flow, state } = t {
                 todo.push((flow.clone(), state.clone()));
             }

@@ -29,6 +29,15 @@ pub struct State {
     pub effect: Option<String>,
     pub events: BTreeMap<String, Target>,
     pub is_final: bool,
+    pub choices: Option<Choices>,
+}
+
+/// Run-time buttons: one per line `value<TAB>label` of var `from`; a press sets var `set`.
+#[derive(Clone, Debug)]
+pub struct Choices {
+    pub from: String,
+    pub set: String,
+    pub goto: Target,
 }
 
 #[derive(Clone, Debug)]

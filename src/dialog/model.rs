@@ -78,6 +78,18 @@ pub struct RawState {
     pub events: BTreeMap<S, S>,
     #[serde(default, rename = "final")]
     pub is_final: bool,
+    #[serde(default)]
+    pub choices: Option<RawChoices>,
+}
+
+/// Buttons made at run time from a var the app filled (one line `value<TAB>label` each):
+/// pressing one sets var `set` to its value and goes to `goto`. Shown before the fixed buttons.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoices {
+    pub from: S,
+    pub set: S,
+    pub goto: S,
 }
 
 /// One button of a state.

@@ -175,10 +175,8 @@ impl Run<'_> {
 
     /// Replies `prefix` keys followed by the current state's prompt and buttons.
     fn reply(&mut self, prefix: Vec<String>) {
-        let (say, buttons) = match self.state() {
-            Some(st) => (st.say.clone(), st.buttons.clone()),
-            None => (Vec::new(), Vec::new()),
-        };
+        let say = self.state().map(|st| st.say.clone()).unwrap_or_default();
+        let buttons = self.buttons();
         let mut keys = prefix;
         keys.extend(say);
         self.s.turn = self.s.turn.wrapping_add(1);
@@ -205,6 +203,27 @@ impl Run<'_> {
         });
     }
 
+    /// The current state's buttons: run-time choices first, then the fixed ones.
+    fn buttons(&self) -> Vec<Button> {
+        let Some(st) = self.state() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(c) = &st.choices {
+            let lines = self.s.vars.get(&c.from).map(String::as_str).unwrap_or("");
+            for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+                let (value, label) = line.split_once('\t').unwrap_or((line, line));
+                out.push(Button {
+                    label: label.to_string(),
+                    goto: c.goto.clone(),
+                    set: BTreeMap::from([(c.set.clone(), value.to_string())]),
+                });
+            }
+        }
+        out.extend(st.buttons.iter().cloned());
+        out
+    }
+
     fn press(&mut self, b: &Button) {
         self.s.misunderstood = 0;
         self.s
@@ -215,10 +234,10 @@ impl Run<'_> {
 
     fn button(&mut self, data: &str) {
         let pressed = match parse_button(data) {
-            Some((turn, i)) if turn == self.s.turn => self.state().and_then(|s| s.buttons.get(i)),
+            Some((turn, i)) if turn == self.s.turn => self.buttons().get(i).cloned(),
             _ => None,
         };
-        match pressed.cloned() {
+        match pressed {
             Some(b) => self.press(&b),
             None => self.reply(vec!["common.button_expired".to_string()]),
         }
@@ -226,7 +245,7 @@ impl Run<'_> {
 
     /// The current button whose number or rendered label equals `raw`.
     fn typed_button(&self, raw: &str) -> Option<Button> {
-        let buttons = &self.state()?.buttons;
+        let buttons = self.buttons();
         if let Some(n) = parse_number(raw) {
             return buttons.get(n.checked_sub(1)?).cloned();
         }
@@ -279,6 +298,7 @@ impl Run<'_> {
         }
         if let Some(t) = st.on.get(m.intent) {
             understood(self);
+            self.keep_slots(m);
             return self.enter(t, Vec::new());
         }
         if let Some(slot) = &st.expect {
@@ -302,9 +322,18 @@ impl Run<'_> {
                 state: f.start.clone(),
             };
             understood(self);
+            self.s.vars.clear();
+            self.keep_slots(m);
             return self.enter(&t, Vec::new());
         }
         self.misunderstood();
+    }
+
+    /// The message's slots become vars, so the flow it starts knows the amount, date, order...
+    fn keep_slots(&mut self, m: &Message) {
+        for (name, value) in m.slots {
+            self.s.vars.insert(name.clone(), value.clone());
+        }
     }
 
     fn help_key(&self) -> Option<String> {

@@ -14,13 +14,18 @@
 //! | `order_rev`      | order_id                                     | u64 big-endian revision   |
 //! | `idempotency`    | idempotency key of a chat payment            | payment_id                |
 //! | `sessions`       | chat key (e.g. `term:A1001`, `tg:12345`)      | `Stored<Session>`         |
+//! | `chat`           | `bind/<chat>`                                | `Stored<String>` account  |
+//! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
+//! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan. `order_rev` is bumped by every payment so concurrent writers conflict.
 
+mod chat_records;
 mod records;
 mod writes;
 
+pub use chat_records::Ticket;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use writes::{ImportBatch, PaymentOutcome};
 
@@ -42,6 +47,7 @@ pub struct Store {
     pub(crate) order_rev: sled::Tree,
     pub(crate) idempotency: sled::Tree,
     pub(crate) sessions: sled::Tree,
+    pub(crate) chat: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -90,6 +96,7 @@ impl Store {
             order_rev: db.open_tree("order_rev")?,
             idempotency: db.open_tree("idempotency")?,
             sessions: db.open_tree("sessions")?,
+            chat: db.open_tree("chat")?,
             db,
         })
     }

@@ -1,0 +1,398 @@
+//! The actions that dialog files name (`action = "..."`): read-only computations over the
+//! account's bill that fill session vars and return an outcome. Money logic stays in the domain;
+//! every line of text is a template from dialogs/ rendered here.
+
+use crate::dialog::{Flows, Lang};
+use crate::domain::{Account, AccountBill, OrderView, Policy};
+use std::collections::BTreeMap;
+
+type Vars = BTreeMap<String, String>;
+
+/// Everything an action may read for one turn.
+pub struct ActionCtx<'a> {
+    pub flows: &'a Flows,
+    pub lang: Lang,
+    pub policy: &'a Policy,
+    pub account: Option<&'a Account>,
+    pub bill: Option<&'a AccountBill>,
+    /// Whether a binding attempt is allowed now (not locked after too many failures).
+    pub binding_locked: bool,
+    /// Looks up an account by normalised phone (binding).
+    pub account_by_phone: &'a dyn Fn(&str) -> Option<Account>,
+    pub autopay_card: &'a dyn Fn(&str) -> Option<String>,
+    pub payment_count: &'a dyn Fn(&str) -> usize,
+    pub history: &'a dyn Fn(&str) -> Vec<crate::domain::Payment>,
+}
+
+/// The names dialog files may use, checked by `dialogs check`.
+pub const ACTIONS: &[&str] = &[
+    "bill_summary",
+    "order_choices",
+    "order_detail",
+    "payment_history",
+    "quote_bill",
+    "quote_amount",
+    "quote_order",
+    "quote_settlement",
+    "autopay_status",
+    "check_card",
+    "fee_facts",
+    "overdue_facts",
+    "verify_phone",
+    "verify_id",
+];
+
+/// Every var an action, effect, event or slot can set.
+pub const VARS: &[&str] = &[
+    "today", "order_lines", "overdue_total", "penalty_total", "bill_total", "order_choices", "order_id",
+    "item", "principal", "periods", "annual_rate", "schedule_lines", "order_status", "quote_total",
+    "history_lines", "pay_amount", "pay_lines", "pay_plan", "owed_total", "settle_overdue",
+    "settle_principal", "settle_fee", "settle_waived", "settle_fee_total", "autopay_lines", "card",
+    "fee_lines", "overdue_lines", "penalty_per_day", "phone", "phone_masked", "id_last4", "name",
+    "receipt_lines", "fail_reason", "ticket_no", "amount", "date", "days", "n", "due_date", "status",
+    "paid", "penalty", "remaining", "fee", "next_date", "next_amount", "overdue", "paid_on", "kind",
+    "method", "account_id", "gateway_note", "count", "since", "ticket_reason", "support_hours",
+];
+
+impl crate::dialog::Actions for ActionCtx<'_> {
+    fn run(&self, name: &str, vars: &mut Vars) -> String {
+        let outcome = match name {
+            "bill_summary" => self.bill_summary(vars),
+            "order_choices" => self.order_choices(vars),
+            "order_detail" => self.order_detail(vars),
+            "payment_history" => self.payment_history(vars),
+            "quote_bill" => self.quote_bill(vars),
+            "quote_amount" => self.quote_amount(vars),
+            "quote_order" => self.quote_order(vars),
+            "quote_settlement" => self.quote_settlement(vars),
+            "autopay_status" => self.autopay_status(vars),
+            "check_card" => check_card(vars),
+            "fee_facts" => self.fee_facts(vars),
+            "overdue_facts" => self.overdue_facts(vars),
+            "verify_phone" => self.verify_phone(vars),
+            "verify_id" => self.verify_id(vars),
+            _ => "unknown_action",
+        };
+        outcome.to_string()
+    }
+}
+
+fn set(vars: &mut Vars, key: &str, value: impl ToString) {
+    vars.insert(key.to_string(), value.to_string());
+}
+
+impl ActionCtx<'_> {
+    fn line(&self, key: &str, vars: &Vars) -> String {
+        self.flows.text(self.lang, key, vars)
+    }
+
+    fn active(&self) -> Vec<&OrderView> {
+        self.bill.map(|b| b.active_orders().collect()).unwrap_or_default()
+    }
+
+    fn chosen(&self, vars: &Vars) -> Option<&OrderView> {
+        let id = vars.get("order_id")?;
+        self.bill?.orders.iter().find(|o| &o.order.id == id)
+    }
+
+    fn order_line_vars(o: &OrderView) -> Vars {
+        let mut v = Vars::new();
+        set(&mut v, "item", &o.order.item);
+        set(&mut v, "order_id", &o.order.id);
+        set(&mut v, "overdue", o.overdue_total);
+        set(&mut v, "penalty", o.penalty_total);
+        if let Some(n) = &o.next_due {
+            set(&mut v, "next_date", n.date);
+            set(&mut v, "next_amount", n.amount);
+        }
+        v
+    }
+
+    fn bill_summary(&self, vars: &mut Vars) -> &'static str {
+        let Some(bill) = self.bill else { return "no_orders" };
+        let mut lines = Vec::new();
+        for o in bill.active_orders() {
+            let v = Self::order_line_vars(o);
+            if o.overdue_total.is_positive() {
+                lines.push(self.line("bill.line_overdue", &v));
+            }
+            if o.next_due.is_some() {
+                lines.push(self.line("bill.line_next", &v));
+            }
+        }
+        set(vars, "today", bill.today);
+        set(vars, "order_lines", lines.join("\n"));
+        set(vars, "overdue_total", bill.overdue_total());
+        set(vars, "penalty_total", bill.penalty_total());
+        set(vars, "bill_total", bill.bill_total());
+        if lines.is_empty() {
+            "nothing_due"
+        } else if bill.overdue_total().is_positive() {
+            "overdue"
+        } else {
+            "ok"
+        }
+    }
+
+    fn order_choices(&self, vars: &mut Vars) -> &'static str {
+        let orders: Vec<&OrderView> = match self.bill {
+            Some(b) => b.orders.iter().collect(),
+            None => Vec::new(),
+        };
+        if let Some(id) = vars.get("order_id") {
+            if orders.iter().any(|o| &o.order.id == id) {
+                return "one";
+            }
+        }
+        let active = self.active();
+        let pick: Vec<&OrderView> = if active.is_empty() { orders } else { active };
+        match pick.as_slice() {
+            [] => "none",
+            [only] => {
+                set(vars, "order_id", &only.order.id);
+                "one"
+            }
+            many => {
+                let lines: Vec<String> = many.iter().map(|o| format!("{}\t{} ({})", o.order.id, o.order.item, o.order.id)).collect();
+                set(vars, "order_choices", lines.join("\n"));
+                "many"
+            }
+        }
+    }
+
+    fn order_detail(&self, vars: &mut Vars) -> &'static str {
+        let Some(o) = self.chosen(vars) else { return "unknown_order" };
+        let rows: Vec<String> = o
+            .installments
+            .iter()
+            .map(|i| {
+                let mut v = Vars::new();
+                set(&mut v, "n", i.n);
+                set(&mut v, "due_date", i.due_date);
+                set(&mut v, "amount", i.principal + i.fee);
+                set(&mut v, "paid", i.paid);
+                set(&mut v, "penalty", i.penalty);
+                set(&mut v, "remaining", i.remaining);
+                set(&mut v, "status", self.line(&format!("detail.status_{}", i.status.as_str()), &v));
+                self.line("detail.row", &v)
+            })
+            .collect();
+        let t = &o.order.terms;
+        set(vars, "item", &o.order.item);
+        set(vars, "principal", t.principal);
+        set(vars, "periods", t.periods);
+        set(vars, "annual_rate", o.annual_rate);
+        set(vars, "method", self.line(&format!("fees.method_{}", t.method.as_str()), vars));
+        set(vars, "schedule_lines", rows.join("\n"));
+        set(vars, "order_status", self.line(&format!("detail.order_{}", o.status), vars));
+        set(vars, "quote_total", o.quote.as_ref().map(|q| q.total.to_string()).unwrap_or_else(|| "0.00".into()));
+        "ok"
+    }
+
+    fn payment_history(&self, vars: &mut Vars) -> &'static str {
+        let Some(bill) = self.bill else { return "none" };
+        let mut lines = Vec::new();
+        for o in &bill.orders {
+            for p in (self.history)(&o.order.id) {
+                let mut v = Vars::new();
+                set(&mut v, "paid_on", p.paid_on);
+                set(&mut v, "amount", p.amount);
+                set(&mut v, "item", &o.order.item);
+                set(&mut v, "kind", self.line(&format!("records.kind_{}", match p.kind {
+                    crate::domain::PaymentKind::Installment => "installment",
+                    crate::domain::PaymentKind::Settlement => "settlement",
+                }), &v));
+                lines.push((p.paid_on, self.line("records.row", &v)));
+            }
+        }
+        if lines.is_empty() {
+            return "none";
+        }
+        lines.sort_by(|a, b| b.0.cmp(&a.0));
+        let shown: Vec<String> = lines.into_iter().take(20).map(|(_, l)| l).collect();
+        set(vars, "history_lines", shown.join("\n"));
+        "ok"
+    }
+
+    /// One plan line per order: `order_id TAB amount TAB kind TAB payments-so-far`.
+    fn plan_line(&self, o: &OrderView, amount: crate::domain::Money, kind: &str) -> String {
+        format!("{}\t{}\t{}\t{}", o.order.id, amount, kind, (self.payment_count)(&o.order.id))
+    }
+
+    fn quote_bill(&self, vars: &mut Vars) -> &'static str {
+        let mut plan = Vec::new();
+        let mut lines = Vec::new();
+        let mut total = crate::domain::Money::ZERO;
+        for o in self.active() {
+            let amount = o.overdue_total + o.next_due.as_ref().map_or(crate::domain::Money::ZERO, |n| n.amount);
+            if !amount.is_positive() {
+                continue;
+            }
+            let mut v = Self::order_line_vars(o);
+            set(&mut v, "amount", amount);
+            lines.push(self.line("repay.plan_line", &v));
+            plan.push(self.plan_line(o, amount, "installment"));
+            total += amount;
+        }
+        if plan.is_empty() {
+            return "nothing_due";
+        }
+        set(vars, "pay_amount", total);
+        set(vars, "pay_lines", lines.join("\n"));
+        set(vars, "pay_plan", plan.join("\n"));
+        "ok"
+    }
+
+    fn quote_order(&self, vars: &mut Vars) -> &'static str {
+        let Some(o) = self.chosen(vars) else { return "unknown_order" };
+        let amount = o.overdue_total + o.next_due.as_ref().map_or(crate::domain::Money::ZERO, |n| n.amount);
+        if !amount.is_positive() {
+            return "nothing_due";
+        }
+        let mut v = Self::order_line_vars(o);
+        set(&mut v, "amount", amount);
+        set(vars, "pay_amount", amount);
+        set(vars, "pay_lines", self.line("repay.plan_line", &v));
+        set(vars, "pay_plan", self.plan_line(o, amount, "installment"));
+        "ok"
+    }
+
+    fn quote_amount(&self, vars: &mut Vars) -> &'static str {
+        let Some(amount) = vars.get("amount").and_then(|a| crate::domain::Money::parse_positive(a).ok()) else {
+            return "bad_amount";
+        };
+        let Some(o) = self.chosen(vars) else { return "need_order" };
+        let Some(ledger_owed) = o.quote.as_ref().map(|_| o.installments.iter().map(|i| i.remaining).sum::<crate::domain::Money>()) else {
+            return "nothing_due";
+        };
+        set(vars, "owed_total", ledger_owed);
+        if amount > ledger_owed {
+            return "too_large";
+        }
+        let mut v = Self::order_line_vars(o);
+        set(&mut v, "amount", amount);
+        set(vars, "pay_amount", amount);
+        set(vars, "pay_lines", self.line("repay.plan_line", &v));
+        set(vars, "pay_plan", self.plan_line(o, amount, "installment"));
+        "ok"
+    }
+
+    fn quote_settlement(&self, vars: &mut Vars) -> &'static str {
+        let Some(o) = self.chosen(vars) else { return "unknown_order" };
+        let Some(q) = &o.quote else { return "nothing_due" };
+        if !q.total.is_positive() {
+            return "nothing_due";
+        }
+        set(vars, "item", &o.order.item);
+        set(vars, "settle_overdue", q.overdue);
+        set(vars, "settle_principal", q.later_principal);
+        set(vars, "settle_fee", q.current_fee);
+        set(vars, "settle_fee_total", q.settlement_fee);
+        set(vars, "settle_waived", q.waived_fees);
+        set(vars, "pay_amount", q.total);
+        set(vars, "pay_plan", self.plan_line(o, q.total, "settlement"));
+        "ok"
+    }
+
+    fn autopay_status(&self, vars: &mut Vars) -> &'static str {
+        let lines: Vec<String> = self
+            .active()
+            .iter()
+            .map(|o| {
+                let mut v = Self::order_line_vars(o);
+                match (self.autopay_card)(&o.order.id) {
+                    Some(card) => {
+                        set(&mut v, "card", format!("****{card}"));
+                        self.line("autopay.line_on", &v)
+                    }
+                    None => self.line("autopay.line_off", &v),
+                }
+            })
+            .collect();
+        if lines.is_empty() {
+            return "none";
+        }
+        set(vars, "autopay_lines", lines.join("\n"));
+        "ok"
+    }
+
+    fn fee_facts(&self, vars: &mut Vars) -> &'static str {
+        let lines: Vec<String> = self
+            .bill
+            .map(|b| b.orders.iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .iter()
+            .map(|o| {
+                let mut v = Self::order_line_vars(o);
+                let t = &o.order.terms;
+                set(&mut v, "annual_rate", o.annual_rate);
+                set(&mut v, "method", self.line(&format!("fees.method_{}", t.method.as_str()), &v));
+                set(&mut v, "fee", o.installments.first().map(|i| i.fee.to_string()).unwrap_or_default());
+                self.line("fees.line", &v)
+            })
+            .collect();
+        set(vars, "fee_lines", lines.join("\n"));
+        if lines.is_empty() { "none" } else { "ok" }
+    }
+
+    fn overdue_facts(&self, vars: &mut Vars) -> &'static str {
+        let Some(bill) = self.bill else { return "not_overdue" };
+        let mut lines = Vec::new();
+        let mut per_day = crate::domain::Money::ZERO;
+        for o in bill.active_orders() {
+            per_day += o.penalty_per_day;
+            for i in o.installments.iter().filter(|i| i.due_date < bill.today && i.remaining.is_positive()) {
+                let mut v = Self::order_line_vars(o);
+                set(&mut v, "n", i.n);
+                set(&mut v, "due_date", i.due_date);
+                set(&mut v, "days", i.days_past_due);
+                set(&mut v, "remaining", i.remaining);
+                set(&mut v, "penalty", i.penalty);
+                let key = if i.status == crate::domain::InstallmentStatus::Grace { "overdue.line_grace" } else { "overdue.line" };
+                lines.push(self.line(key, &v));
+            }
+        }
+        if lines.is_empty() {
+            return "not_overdue";
+        }
+        set(vars, "overdue_lines", lines.join("\n"));
+        set(vars, "overdue_total", bill.overdue_total());
+        set(vars, "penalty_total", bill.penalty_total());
+        set(vars, "penalty_per_day", per_day);
+        "ok"
+    }
+
+    fn verify_phone(&self, vars: &mut Vars) -> &'static str {
+        if self.binding_locked {
+            return "locked";
+        }
+        let Some(phone) = vars.get("phone").cloned() else { return "unknown" };
+        match (self.account_by_phone)(&phone) {
+            Some(a) => {
+                set(vars, "phone_masked", a.phone.masked());
+                "ok"
+            }
+            None => "unknown",
+        }
+    }
+
+    fn verify_id(&self, vars: &mut Vars) -> &'static str {
+        if self.binding_locked {
+            return "locked";
+        }
+        let phone = vars.get("phone").cloned().unwrap_or_default();
+        let typed = vars.get("id_last4").cloned().unwrap_or_default();
+        match (self.account_by_phone)(&phone) {
+            Some(a) if a.id_last4.matches(&typed) => {
+                set(vars, "account_id", &a.id);
+                "ok"
+            }
+            _ => "mismatch",
+        }
+    }
+}
+
+fn check_card(vars: &mut Vars) -> &'static str {
+    let ok = vars.get("card").is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()));
+    if ok { "ok" } else { "bad" }
+}
