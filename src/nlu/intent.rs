@@ -1,0 +1,134 @@
+//! Intents and the classifier: every pattern in one `RegexSet`; the intent whose matching
+//! patterns weigh most wins, `unknown` when nothing matches.
+
+use super::numbers::normalize_char;
+use super::patterns::Pattern;
+use regex::{RegexSet, RegexSetBuilder};
+
+/// What the customer wants (SPEC 2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Greet,
+    BillQuery,
+    BillDetail,
+    Repay,
+    EarlySettle,
+    Autopay,
+    ReminderSet,
+    ReminderCancel,
+    OverdueHelp,
+    Negotiate,
+    Records,
+    CreditImpact,
+    Fees,
+    Human,
+    BindAccount,
+    Cancel,
+    Affirm,
+    Deny,
+    Thanks,
+    Bye,
+    Help,
+    Language,
+    Unknown,
+}
+
+const NAMES: [&str; 23] = [
+    "greet", "bill_query", "bill_detail", "repay", "early_settle", "autopay", "reminder_set",
+    "reminder_cancel", "overdue_help", "negotiate", "records", "credit_impact", "fees", "human",
+    "bind_account", "cancel", "affirm", "deny", "thanks", "bye", "help", "language", "unknown",
+];
+
+impl Intent {
+    pub const ALL: [Intent; 23] = [
+        Intent::Greet,
+        Intent::BillQuery,
+        Intent::BillDetail,
+        Intent::Repay,
+        Intent::EarlySettle,
+        Intent::Autopay,
+        Intent::ReminderSet,
+        Intent::ReminderCancel,
+        Intent::OverdueHelp,
+        Intent::Negotiate,
+        Intent::Records,
+        Intent::CreditImpact,
+        Intent::Fees,
+        Intent::Human,
+        Intent::BindAccount,
+        Intent::Cancel,
+        Intent::Affirm,
+        Intent::Deny,
+        Intent::Thanks,
+        Intent::Bye,
+        Intent::Help,
+        Intent::Language,
+        Intent::Unknown,
+    ];
+
+    /// The label of SPEC 2.3.
+    pub fn as_str(self) -> &'static str {
+        NAMES[self as usize]
+    }
+
+    pub fn parse(s: &str) -> Option<Intent> {
+        NAMES.iter().position(|n| *n == s).map(|i| Intent::ALL[i])
+    }
+}
+
+/// Lower case, full-width folded, whitespace collapsed, trailing punctuation and emoji dropped.
+pub fn prepare(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().map(normalize_char).flat_map(char::to_lowercase) {
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    let keep = |c: char| c.is_alphanumeric();
+    let end = out.rfind(keep).map_or(0, |i| i + out[i..].chars().next().map_or(0, char::len_utf8));
+    out.truncate(end);
+    out
+}
+
+/// The compiled patterns.
+#[derive(Debug)]
+pub struct Classifier {
+    set: RegexSet,
+    meta: Vec<(Intent, u32)>,
+}
+
+impl Classifier {
+    pub fn new(patterns: &[Pattern]) -> Result<Classifier, regex::Error> {
+        let set = RegexSetBuilder::new(patterns.iter().map(|p| &p.regex))
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()?;
+        let meta = patterns.iter().map(|p| (p.intent, p.weight)).collect();
+        Ok(Classifier { set, meta })
+    }
+
+    pub fn classify(&self, text: &str) -> Intent {
+        let text = prepare(text);
+        if text.is_empty() {
+            return Intent::Unknown;
+        }
+        // Per intent: best weight, then the sum of weights; ties go to the earlier pattern.
+        let mut score = [(0u32, 0u32); 23];
+        let mut best: Option<Intent> = None;
+        for i in self.set.matches(&text).iter() {
+            let (intent, w) = self.meta[i];
+            let s = &mut score[intent as usize];
+            s.0 = s.0.max(w);
+            s.1 += w;
+            if best.is_none_or(|b| score[b as usize] < score[intent as usize]) {
+                best = Some(intent);
+            }
+        }
+        best.unwrap_or(Intent::Unknown)
+    }
+}
