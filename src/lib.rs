@@ -3,6 +3,7 @@
 //! The pure core (`domain`, `nlu`, `dialog`) never does I/O, never reads the clock and never
 //! uses floats; `store`, `import`, `app` and the command line are the edges around it.
 
+pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod dialog;

@@ -173,7 +173,8 @@ impl ActionCtx<'_> {
                 set(&mut v, "paid", i.paid);
                 set(&mut v, "penalty", i.penalty);
                 set(&mut v, "remaining", i.remaining);
-                set(&mut v, "status", self.line(&format!("detail.status_{}", i.status.as_str()), &v));
+                let status = self.line(&format!("detail.status_{}", i.status.as_str()), &v);
+                set(&mut v, "status", status);
                 self.line("detail.row", &v)
             })
             .collect();
@@ -182,9 +183,11 @@ impl ActionCtx<'_> {
         set(vars, "principal", t.principal);
         set(vars, "periods", t.periods);
         set(vars, "annual_rate", o.annual_rate);
-        set(vars, "method", self.line(&format!("fees.method_{}", t.method.as_str()), vars));
+        let method = self.line(&format!("fees.method_{}", t.method.as_str()), vars);
+        set(vars, "method", method);
         set(vars, "schedule_lines", rows.join("\n"));
-        set(vars, "order_status", self.line(&format!("detail.order_{}", o.status), vars));
+        let status = self.line(&format!("detail.order_{}", o.status), vars);
+        set(vars, "order_status", status);
         set(vars, "quote_total", o.quote.as_ref().map(|q| q.total.to_string()).unwrap_or_else(|| "0.00".into()));
         "ok"
     }
@@ -198,10 +201,12 @@ impl ActionCtx<'_> {
                 set(&mut v, "paid_on", p.paid_on);
                 set(&mut v, "amount", p.amount);
                 set(&mut v, "item", &o.order.item);
-                set(&mut v, "kind", self.line(&format!("records.kind_{}", match p.kind {
-                    crate::domain::PaymentKind::Installment => "installment",
-                    crate::domain::PaymentKind::Settlement => "settlement",
-                }), &v));
+                let kind = match p.kind {
+                    crate::domain::PaymentKind::Installment => "records.kind_installment",
+                    crate::domain::PaymentKind::Settlement => "records.kind_settlement",
+                };
+                let kind = self.line(kind, &v);
+                set(&mut v, "kind", kind);
                 lines.push((p.paid_on, self.line("records.row", &v)));
             }
         }
@@ -326,7 +331,8 @@ impl ActionCtx<'_> {
                 let mut v = Self::order_line_vars(o);
                 let t = &o.order.terms;
                 set(&mut v, "annual_rate", o.annual_rate);
-                set(&mut v, "method", self.line(&format!("fees.method_{}", t.method.as_str()), &v));
+                let method = self.line(&format!("fees.method_{}", t.method.as_str()), &v);
+                set(&mut v, "method", method);
                 set(&mut v, "fee", o.installments.first().map(|i| i.fee.to_string()).unwrap_or_default());
                 self.line("fees.line", &v)
             })

@@ -18,8 +18,18 @@ pub struct Ticket {
 }
 
 impl Store {
-    fn put_chat<T: Serialize>(&self, key: &str, origin: &str, value: T) -> Result<()> {
+    /// Writes a chat record and flushes it.
+    pub fn put_chat<T: Serialize>(&self, key: &str, origin: &str, value: T) -> Result<()> {
         self.chat.insert(key.as_bytes(), Stored::new(origin, value).to_bytes())?;
+        self.flush()
+    }
+
+    pub fn get_chat<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        Ok(get::<T>(&self.chat, key.as_bytes())?.map(|s| s.data))
+    }
+
+    pub fn remove_chat(&self, key: &str) -> Result<()> {
+        self.chat.remove(key.as_bytes())?;
         self.flush()
     }
 
@@ -27,8 +37,16 @@ impl Store {
         Ok(get::<String>(&self.chat, format!("bind/{chat}").as_bytes())?.map(|s| s.data))
     }
 
-    pub fn bind(&self, chat: &str, account_id: &str) -> Result<()> {
-        self.put_chat(&format!("bind/{chat}"), chat, account_id.to_string())
+    /// Binds a chat to an account (one chat ↔ one account): false when another chat holds it.
+    pub fn bind(&self, chat: &str, account_id: &str) -> Result<bool> {
+        if let Some(holder) = self.get_chat::<String>(&format!("bound/{account_id}"))? {
+            if holder != chat {
+                return Ok(false);
+            }
+        }
+        self.put_chat(&format!("bound/{account_id}"), chat, chat.to_string())?;
+        self.put_chat(&format!("bind/{chat}"), chat, account_id.to_string())?;
+        Ok(true)
     }
 
     pub fn autopay_card(&self, order_id: &str) -> Result<Option<String>> {

@@ -15,6 +15,8 @@
 //! | `idempotency`    | idempotency key of a chat payment            | payment_id                |
 //! | `sessions`       | chat key (e.g. `term:A1001`, `tg:12345`)      | `Stored<Session>`         |
 //! | `chat`           | `bind/<chat>`                                | `Stored<String>` account  |
+//! | `chat`           | `bound/<account_id>`                         | `Stored<String>` chat     |
+//! | `chat`           | `bindfail/<chat>`                            | `Stored<BindFailures>`    |
 //! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
 //! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
 //!

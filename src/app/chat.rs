@@ -1,0 +1,82 @@
+//! `repaybot chat`: the same engine, dialogs and store in a terminal. Interactive on a terminal;
+//! with stdin not a terminal it reads one message per line and prints every reply, so scripts
+//! can drive it. Buttons print as `[1] label`; typing the number or the label presses it.
+
+use super::{App, ChatInput, Reply};
+use crate::dialog::Lang;
+use anyhow::Result;
+use chrono::{NaiveDate, Utc};
+use std::io::{BufRead, Write};
+
+/// Who is chatting and on which day.
+pub struct ChatOptions {
+    /// Acts as this account, already verified (an operator's tool).
+    pub account: Option<String>,
+    pub lang: Option<Lang>,
+    /// The calendar day of the conversation; None: today in the account's time zone.
+    pub today: Option<NaiveDate>,
+    pub interactive: bool,
+}
+
+pub fn chat_key(opts: &ChatOptions) -> String {
+    match &opts.account {
+        Some(a) => format!("term:{a}"),
+        None => "term:guest".to_string(),
+    }
+}
+
+fn print_reply(out: &mut dyn Write, reply: &Reply) -> std::io::Result<()> {
+    writeln!(out, "{}", reply.text)?;
+    if !reply.buttons.is_empty() {
+        let shown: Vec<String> = reply.buttons.iter().enumerate().map(|(i, (label, _))| format!("[{}] {label}", i + 1)).collect();
+        writeln!(out, "{}", shown.join("  "))?;
+    }
+    writeln!(out)
+}
+
+/// Runs a conversation until end of input (or `/quit`).
+pub fn run(app: &App, opts: &ChatOptions, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
+    let chat = chat_key(opts);
+    if let Some(account) = &opts.account {
+        anyhow::ensure!(app.store.account(account)?.is_some(), "no account {account}");
+        if !app.store.bind(&chat, account)? {
+            anyhow::bail!("account {account} is bound to another chat");
+        }
+    }
+    if let Some(lang) = opts.lang {
+        app.set_lang(&chat, lang)?;
+    }
+    let timezone = match &opts.account {
+        Some(a) => app.store.account(a)?.map(|s| s.data.timezone).unwrap_or_default(),
+        None => "Asia/Shanghai".to_string(),
+    };
+    let today = || crate::cli::today_for(opts.today, &timezone);
+    let first = app.turn(&chat, ChatInput::Start, today(), Utc::now())?;
+    for r in &first.replies {
+        print_reply(out, r)?;
+    }
+    let mut line = String::new();
+    loop {
+        if opts.interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            break;
+        }
+        let text = line.trim_end_matches(['\n', '\r']).to_string();
+        if text.trim() == "/quit" {
+            break;
+        }
+        if !opts.interactive {
+            writeln!(out, "> {text}")?;
+        }
+        let turn = app.turn(&chat, ChatInput::Text(text), today(), Utc::now())?;
+        for r in &turn.replies {
+            print_reply(out, r)?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Performing the effects a dialog step asks for: payments through the gateway, binding, auto-debit
+//! settings and tickets. Each is durable before its event tells the customer it happened.
+
+use super::App;
+use crate::domain::{Account, Money, Payment, PaymentKind};
+use crate::store::PaymentOutcome;
+use anyhow::Result;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+type Vars = BTreeMap<String, String>;
+pub type Event = (String, Vars);
+
+/// Binding failures are counted; five lock binding for 30 minutes (SPEC 3.1).
+pub const MAX_BIND_FAILURES: u32 = 5;
+pub const BIND_LOCK_MINUTES: i64 = 30;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BindFailures {
+    pub count: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+pub struct EffectCtx<'a> {
+    pub app: &'a App,
+    pub chat: &'a str,
+    pub account: Option<&'a Account>,
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
+    let f: Option<BindFailures> = store.get_chat(&format!("bindfail/{chat}"))?;
+    Ok(f.and_then(|f| f.locked_until).is_some_and(|until| until > now))
+}
+
+pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>> {
+    match name {
+        "post_payment" => post_payment(ctx, vars).map(Some),
+        "bind_account" => bind_account(ctx, vars).map(Some),
+        "binding_failed" => binding_failed(ctx).map(|_| None),
+        "set_autopay" | "stop_autopay" => set_autopay(ctx, name, vars).map(Some),
+        "open_ticket" => open_ticket(ctx, vars).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A stable payment id from the idempotency key (FNV-1a), so a replay names the same payment.
+fn payment_id(key: &str, today: NaiveDate) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("C{}{:08X}", today.format("%Y%m%d"), h as u32)
+}
+
+/// Pays every line of `pay_plan` (order, amount, kind, payments seen when quoted) through the
+/// sandbox gateway. The idempotency key is the chat plus the plan line: the same confirmation
+/// arriving twice pays once.
+fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
+    let Some(account) = ctx.account else {
+        return Ok(("payment_failed".into(), failure("not_bound")));
+    };
+    let plan = vars.get("pay_plan").cloned().unwrap_or_default();
+    let mut receipts = Vec::new();
+    for line in plan.lines() {
+        let parts: Vec<&str> = line.split('\t').collect();
+        let [order_id, amount, kind, seen] = parts[..] else {
+            return Ok(("payment_failed".into(), failure("bad_plan")));
+        };
+        let owned = ctx.app.store.order(order_id)?.is_some_and(|o| o.data.account_id == account.id);
+        let Ok(amount) = Money::parse_positive(amount) else {
+            return Ok(("payment_failed".into(), failure("bad_plan")));
+        };
+        if !owned {
+            return Ok(("payment_failed".into(), failure("bad_plan")));
+        }
+        let key = format!("{}|{line}|{}", ctx.chat, ctx.today);
+        let kind = if kind == "settlement" { PaymentKind::Settlement } else { PaymentKind::Installment };
+        let payment = Payment { id: payment_id(&key, ctx.today), amount, paid_on: ctx.today, kind };
+        let _ = seen;
+        let origin = format!("chat:{}:sandbox", ctx.chat);
+        match ctx.app.store.record_payment(order_id, payment.clone(), &key, &origin, &ctx.app.settings.policy)? {
+            PaymentOutcome::Applied { payment_id, .. } | PaymentOutcome::AlreadyApplied { payment_id } => {
+                tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
+                receipts.push(format!("{payment_id}  {order_id}  ¥{amount}"));
+            }
+            PaymentOutcome::Refused(e) => {
+                tracing::info!(chat = ctx.chat, order = order_id, "payment refused by the ledger");
+                let mut v = failure("refused");
+                v.insert("fail_reason".into(), e.to_string());
+                return Ok(("payment_failed".into(), v));
+            }
+        }
+    }
+    let mut v = Vars::new();
+    v.insert("receipt_lines".into(), receipts.join("\n"));
+    v.insert("pay_amount".into(), vars.get("pay_amount").cloned().unwrap_or_default());
+    Ok(("payment_ok".into(), v))
+}
+
+fn failure(reason: &str) -> Vars {
+    Vars::from([("fail_reason".to_string(), reason.to_string())])
+}
+
+fn bind_account(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
+    let Some(account_id) = vars.get("account_id") else {
+        return Ok(("bind_refused".into(), Vars::new()));
+    };
+    if ctx.app.store.bind(ctx.chat, account_id)? {
+        ctx.app.store.remove_chat(&format!("bindfail/{}", ctx.chat))?;
+        tracing::info!(chat = ctx.chat, account = %account_id, "chat bound");
+        let name = ctx.app.store.account(account_id)?.map(|a| a.data.name).unwrap_or_default();
+        Ok(("bound".into(), Vars::from([("name".to_string(), name)])))
+    } else {
+        tracing::info!(chat = ctx.chat, "binding refused: account held by another chat");
+        Ok(("bind_refused".into(), Vars::new()))
+    }
+}
+
+fn binding_failed(ctx: &EffectCtx) -> Result<()> {
+    let key = format!("bindfail/{}", ctx.chat);
+    let mut f: BindFailures = ctx.app.store.get_chat(&key)?.unwrap_or_default();
+    f.count += 1;
+    if f.count >= MAX_BIND_FAILURES {
+        f.count = 0;
+        f.locked_until = Some(ctx.now + Duration::minutes(BIND_LOCK_MINUTES));
+        tracing::info!(chat = ctx.chat, "binding locked after repeated failures");
+    }
+    ctx.app.store.put_chat(&key, ctx.chat, f)
+}
+
+fn set_autopay(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Event> {
+    let order = vars.get("order_id").cloned().unwrap_or_default();
+    let owned = ctx.account.is_some_and(|a| {
+        ctx.app.store.order(&order).ok().flatten().is_some_and(|o| o.data.account_id == a.id)
+    });
+    if !owned {
+        return Ok(("payment_failed".into(), failure("bad_plan")));
+    }
+    let card = if name == "set_autopay" { vars.get("card").map(String::as_str) } else { None };
+    ctx.app.store.set_autopay(&order, card, ctx.chat)?;
+    Ok(("done".into(), Vars::new()))
+}
+
+fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
+    let reason = vars.get("ticket_reason").cloned().unwrap_or_else(|| "request".into());
+    let t = ctx.app.store.open_ticket(ctx.chat, ctx.account.map(|a| a.id.as_str()), &reason, &ctx.today.to_string())?;
+    tracing::info!(chat = ctx.chat, ticket = t.number, "ticket opened");
+    Ok(("ticket_opened".into(), Vars::from([("ticket_no".to_string(), t.number.to_string())])))
+}

@@ -1,0 +1,291 @@
+//! The application: the one place that does I/O around the pure core. A turn loads the session,
+//! understands the message, runs `dialog::step`, applies the effects (payments, binding, tickets)
+//! and saves the session. Every front end (terminal, Telegram) calls `App::turn`.
+
+pub mod actions;
+pub mod chat;
+mod effects;
+pub mod embedded;
+mod session_store;
+
+use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
+use crate::domain::{Account, AccountBill, Language};
+use crate::nlu::Nlu;
+use crate::settings::Settings;
+use crate::store::Store;
+use anyhow::{anyhow, Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
+
+/// What a customer did.
+#[derive(Clone, Debug)]
+pub enum ChatInput {
+    Start,
+    Text(String),
+    /// Callback data of a pressed button.
+    Button(String),
+}
+
+/// One message to show the customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    /// (label, callback data)
+    pub buttons: Vec<(String, String)>,
+}
+
+/// The replies of a turn and the engine's decisions, for transcripts and logs.
+#[derive(Clone, Debug, Default)]
+pub struct TurnOutput {
+    pub replies: Vec<Reply>,
+    /// e.g. `intent=repay slots={amount=500.00}`, `state=repay.confirm`, `effect=post_payment`.
+    pub trace: Vec<String>,
+}
+
+/// The dialog engine, the NLU and the store, with the settings they run under.
+pub struct App {
+    pub store: Store,
+    pub flows: Flows,
+    pub nlu: Nlu,
+    pub settings: Settings,
+}
+
+/// Effects the dialog files may name.
+pub const EFFECTS: &[&str] = &["post_payment", "bind_account", "binding_failed", "set_autopay", "stop_autopay", "open_ticket"];
+/// Events the app sends back into a conversation.
+pub const EVENTS: &[&str] = &["payment_ok", "payment_failed", "bound", "bind_refused", "done", "ticket_opened"];
+/// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card).
+pub const SLOTS: &[&str] = &["amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card"];
+
+/// The names `dialogs check` accepts.
+pub fn known() -> Known {
+    let own = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    Known {
+        intents: crate::nlu::Intent::ALL.iter().map(|i| i.as_str().to_string()).collect(),
+        slots: own(SLOTS),
+        actions: own(actions::ACTIONS),
+        effects: own(EFFECTS),
+        events: own(EVENTS),
+        vars: own(actions::VARS),
+    }
+}
+
+pub fn dialog_lang(l: Language) -> Lang {
+    match l {
+        Language::Zh => Lang::Zh,
+        Language::En => Lang::En,
+    }
+}
+
+impl App {
+    /// Builds the app from the embedded dialogs; an invalid dialog set refuses to start.
+    pub fn new(store: Store, settings: Settings) -> Result<App> {
+        let files = embedded::dialog_files();
+        let flows = Flows::load(&files, &known()).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow!("the dialogs are invalid:\n{}", lines.join("\n"))
+        })?;
+        let nlu = Nlu::from_files(&embedded::nlu_files()).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow!("the NLU patterns are invalid:\n{}", lines.join("\n"))
+        })?;
+        Ok(App { store, flows, nlu, settings })
+    }
+
+    fn account_of(&self, chat: &str) -> Result<Option<Account>> {
+        match self.store.binding(chat)? {
+            Some(id) => Ok(self.store.account(&id)?.map(|s| s.data)),
+            None => Ok(None),
+        }
+    }
+
+    /// One customer turn in chat `chat` on `today` (the account's calendar day) at `now`.
+    pub fn turn(&self, chat: &str, input: ChatInput, today: NaiveDate, now: DateTime<Utc>) -> Result<TurnOutput> {
+        let account = self.account_of(chat)?;
+        let default_lang = account.as_ref().map_or(Lang::Zh, |a| dialog_lang(a.language));
+        let mut out = TurnOutput::default();
+        let loaded = session_store::load(&self.store, chat, default_lang)?;
+        let (session, restarted) = match loaded {
+            session_store::Loaded::Fresh(s) | session_store::Loaded::Found(s) => (s, false),
+            session_store::Loaded::Restarted(s) => (s, true),
+        };
+        if restarted {
+            let text = self.flows.text(session.lang, "common.session_restarted", &BTreeMap::new());
+            out.replies.push(Reply { text, buttons: Vec::new() });
+        }
+        let understanding;
+        let slots;
+        let dialog_input = match &input {
+            ChatInput::Start => Input::Start,
+            ChatInput::Button(data) => Input::Button(data),
+            ChatInput::Text(raw) if raw.trim() == "/start" => Input::Start,
+            ChatInput::Text(raw) => {
+                understanding = command_intent(raw).map_or_else(
+                    || self.nlu.understand(raw, today),
+                    |intent| crate::nlu::Understanding { intent, slots: Default::default(), lang: crate::nlu::Lang::Zh },
+                );
+                slots = slot_vars(raw, &understanding);
+                let problem = understanding.slots.problems.first().map(|p| match p {
+                    crate::nlu::SlotProblem::Amount => "amount",
+                    crate::nlu::SlotProblem::Date => "date",
+                });
+                out.trace.push(format!("intent={} slots={}", understanding.intent.as_str(), show_vars(&slots)));
+                Input::Text(Message { raw, intent: understanding.intent.as_str(), slots: &slots, slot_problem: problem })
+            }
+        };
+        let session = self.advance(chat, session, dialog_input, today, now, &mut out, 0)?;
+        self.store_session_then(chat, &session)?;
+        Ok(out)
+    }
+
+    fn store_session_then(&self, chat: &str, session: &dialog::Session) -> Result<()> {
+        session_store::save(&self.store, chat, session)
+    }
+
+    /// Steps the conversation with `input`, performs the effects it asks for and feeds their
+    /// events back in (at most a few rounds, so a loop in the dialog files cannot hang a turn).
+    #[allow(clippy::too_many_arguments)]
+    fn advance(
+        &self,
+        chat: &str,
+        session: dialog::Session,
+        input: Input,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+        out: &mut TurnOutput,
+        depth: usize,
+    ) -> Result<dialog::Session> {
+        // Re-read account and bill every round: an effect may have bound the chat or paid.
+        let account = self.account_of(chat)?;
+        let bill = match &account {
+            Some(a) => Some(self.store.bill(&a.id, today, &self.settings.policy).context("computing the bill")?),
+            None => None,
+        };
+        let (mut session, effects) = self.step_with(session, input, chat, account.as_ref(), bill.as_ref(), now)?;
+        out.trace.push(format!("state={}.{}", session.flow, session.state));
+        let mut events = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Reply { text, buttons, .. } => out.replies.push(Reply {
+                    text,
+                    buttons: buttons.into_iter().map(|b| (b.label, b.data)).collect(),
+                }),
+                Effect::Emit { name, vars } => {
+                    out.trace.push(format!("effect={name}"));
+                    let ctx = effects::EffectCtx { app: self, chat, account: account.as_ref(), today, now };
+                    if let Some(event) = effects::perform(&ctx, &name, &vars)? {
+                        events.push(event);
+                    }
+                }
+                Effect::SetLang(lang) => out.trace.push(format!("lang={lang:?}")),
+            }
+        }
+        for (name, vars) in events {
+            if depth >= 3 {
+                break;
+            }
+            out.trace.push(format!("event={name}"));
+            session = self.advance(chat, session, Input::Event { name: &name, vars }, today, now, out, depth + 1)?;
+        }
+        Ok(session)
+    }
+
+    fn step_with(
+        &self,
+        session: dialog::Session,
+        input: Input,
+        chat: &str,
+        account: Option<&Account>,
+        bill: Option<&AccountBill>,
+        now: DateTime<Utc>,
+    ) -> Result<(dialog::Session, Vec<Effect>)> {
+        let store = &self.store;
+        let by_phone = |phone: &str| -> Option<Account> {
+            let id = store.account_id_by_phone(phone).ok()??;
+            store.account(&id).ok()?.map(|s| s.data)
+        };
+        let card = |order: &str| store.autopay_card(order).ok().flatten();
+        let count = |order: &str| store.payments_of(order).map(|p| p.len()).unwrap_or(0);
+        let history = |order: &str| store.payments_of(order).unwrap_or_default();
+        let ctx = actions::ActionCtx {
+            flows: &self.flows,
+            lang: session.lang,
+            policy: &self.settings.policy,
+            account,
+            bill,
+            binding_locked: effects::binding_locked(store, chat, now)?,
+            account_by_phone: &by_phone,
+            autopay_card: &card,
+            payment_count: &count,
+            history: &history,
+        };
+        let dctx = dialog::Ctx { bound: account.is_some(), actions: &ctx };
+        Ok(self.flows.step(session, input, &dctx))
+    }
+}
+
+/// Bot commands (SPEC 2.1 and the Telegram menu) map straight to intents.
+fn command_intent(raw: &str) -> Option<crate::nlu::Intent> {
+    use crate::nlu::Intent;
+    let word = raw.trim().strip_prefix('/')?.split(['@', ' ']).next()?;
+    Some(match word {
+        "bill" => Intent::BillQuery,
+        "repay" => Intent::Repay,
+        "remind" => Intent::ReminderSet,
+        "human" => Intent::Human,
+        "lang" => Intent::Language,
+        "help" => Intent::Help,
+        "cancel" => Intent::Cancel,
+        _ => return None,
+    })
+}
+
+impl App {
+    /// Sets the language of a chat's session (the terminal's `--lang`).
+    pub fn set_lang(&self, chat: &str, lang: Lang) -> Result<()> {
+        let mut session = match session_store::load(&self.store, chat, lang)? {
+            session_store::Loaded::Found(s) => s,
+            session_store::Loaded::Fresh(s) | session_store::Loaded::Restarted(s) => s,
+        };
+        session.lang = lang;
+        session_store::save(&self.store, chat, &session)
+    }
+}
+
+/// The message's slots as vars: the NLU's, plus what only makes sense as a whole message
+/// (a phone number, an ID's last four, a card's last four digits).
+fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, String> {
+    let mut v = BTreeMap::new();
+    let s = &u.slots;
+    if let Some(a) = s.amount {
+        v.insert("amount".into(), crate::domain::Money(a).to_string());
+    }
+    if let Some(d) = s.date {
+        v.insert("date".into(), d.to_string());
+    }
+    if let Some(d) = s.days {
+        v.insert("days".into(), d.to_string());
+    }
+    if let Some(p) = s.periods {
+        v.insert("periods".into(), p.to_string());
+    }
+    if let Some(o) = &s.order_id {
+        v.insert("order_id".into(), o.clone());
+    }
+    let t = raw.trim();
+    if let Some(phone) = crate::domain::Phone::parse(t) {
+        v.insert("phone".into(), phone.as_str().to_string());
+    }
+    if crate::domain::IdLast4::parse(t).is_some() {
+        v.insert("id_last4".into(), t.to_ascii_uppercase());
+    }
+    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+        v.insert("card".into(), t.to_string());
+    }
+    v
+}
+
+fn show_vars(v: &BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = v.iter().map(|(k, x)| format!("{k}={x}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
