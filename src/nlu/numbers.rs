@@ -217,14 +217,7 @@ pub fn scan_numbers(chars: &[char]) -> Vec<Num> {
 
 /// Does `word` occur at char position `i`?
 pub fn at(chars: &[char], i: usize, word: &str) -> bool {
-    let mut j = i;
-    for w in word.chars() {
-        if chars.get(j) != Some(&w) {
-            return false;
-        }
-        j += 1;
-    }
-    true
+    (i..).zip(word.chars()).all(|(j, w)| chars.get(j) == Some(&w))
 }
 
 /// Does the ASCII word `word` occur at `i` with no letter on either side?
