@@ -217,7 +217,9 @@ pub fn scan_numbers(chars: &[char]) -> Vec<Num> {
 
 /// Does `word` occur at char position `i`?
 pub fn at(chars: &[char], i: usize, word: &str) -> bool {
-    (i..).zip(word.chars()).all(|(j, w)| chars.get(j) == Some(&w))
+    (i..)
+        .zip(word.chars())
+        .all(|(j, w)| chars.get(j) == Some(&w))
 }
 
 /// Does the ASCII word `word` occur at `i` with no letter on either side?
