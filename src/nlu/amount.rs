@@ -54,6 +54,25 @@ fn unit_after(low: &[char], end: usize) -> bool {
     })
 }
 
+/// Model names: the number after them is not money (iphone 15, mate 60).
+const PRODUCTS: &[&str] = &[
+    "iphone", "ipad", "mate", "pro", "max", "galaxy", "note", "redmi", "xiaomi", "mi", "nova",
+    "watch", "macbook", "switch", "ps", "model", "version", "plus", "ultra", "gen",
+];
+
+fn product_before(low: &[char], start: usize) -> bool {
+    let mut j = start;
+    while j > 0 && low[j - 1] == ' ' {
+        j -= 1;
+    }
+    let mut s = j;
+    while s > 0 && low[s - 1].is_ascii_alphabetic() {
+        s -= 1;
+    }
+    let word: String = low[s..j].iter().collect();
+    PRODUCTS.contains(&word.as_str())
+}
+
 /// Rounds to the fen and checks the range.
 pub fn checked(value: Decimal, negative: bool) -> Result<Decimal, SlotProblem> {
     if negative || value <= Decimal::ZERO || value > Decimal::from(MAX_AMOUNT) {
@@ -84,6 +103,9 @@ pub fn amount_of(low: &[char], n: &Num) -> Option<Result<Decimal, SlotProblem>> 
             })
             || at(low, n.end, "分钟")
         {
+            return None;
+        }
+        if product_before(low, n.start) {
             return None;
         }
         if n.chinese && n.value < Decimal::from(100) {

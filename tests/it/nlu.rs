@@ -110,6 +110,7 @@ fn nlu_parse_amount_table() {
         ("12月5号", None),
         ("what's 2+2", None),
         ("iphone15", None),
+        ("iphone 15 分12期", None),
         ("13812345678", None),
         ("JD20241117A09", None),
         ("年化24%", None),
