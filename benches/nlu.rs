@@ -26,5 +26,9 @@ fn main() {
     }
     let n = (rounds * texts.len()) as u128;
     let micros = start.elapsed().as_micros().max(1);
-    println!("nlu: {n} messages in {} ms, {} msgs/sec", micros / 1000, n * 1_000_000 / micros);
+    println!(
+        "nlu: {n} messages in {} ms, {} msgs/sec",
+        micros / 1000,
+        n * 1_000_000 / micros
+    );
 }

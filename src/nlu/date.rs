@@ -38,7 +38,13 @@ const MONTHS: &[&str] = &[
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
 const WEEKDAYS: &[&str] = &[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 ];
 
 fn shift(today: NaiveDate, days: i64) -> Option<NaiveDate> {
@@ -61,8 +67,17 @@ fn month_of(word: &str) -> Option<u32> {
 
 fn is_full_month(word: &str) -> bool {
     const FULL: &[&str] = &[
-        "january", "february", "march", "april", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     FULL.contains(&word)
 }
@@ -171,13 +186,20 @@ fn words(low: &[char], today: NaiveDate, out: &mut Vec<DateMention>) {
         }
         if low[i].is_ascii_alphabetic() && (i == 0 || !low[i - 1].is_ascii_alphabetic()) {
             let w = ascii_word(low, i);
-            let wd = WEEKDAYS
-                .iter()
-                .position(|d| w == *d || (w.len() >= 3 && d.starts_with(&w) && w != "sun" && w != "sat" && w != "mon"));
+            let wd = WEEKDAYS.iter().position(|d| {
+                w == *d
+                    || (w.len() >= 3 && d.starts_with(&w) && w != "sun" && w != "sat" && w != "mon")
+            });
             if let Some(wd) = wd {
                 let prev = before_has(low, i, 6, &["next "]);
                 let this = before_has(low, i, 6, &["this "]);
-                let week = if prev { Some(1) } else if this { Some(0) } else { None };
+                let week = if prev {
+                    Some(1)
+                } else if this {
+                    Some(0)
+                } else {
+                    None
+                };
                 out.push((i, i + w.len(), weekday(today, wd as i64, week)));
             }
             i += w.len().max(1);
@@ -216,7 +238,11 @@ fn numeric(low: &[char], nums: &[Num], today: NaiveDate, out: &mut Vec<DateMenti
                     (Some(y), Some(mo), Some(da)) => NaiveDate::from_ymd_opt(y as i32, mo, da),
                     _ => None,
                 };
-                let end = if matches!(low.get(d.end), Some('日' | '号')) { d.end + 1 } else { d.end };
+                let end = if matches!(low.get(d.end), Some('日' | '号')) {
+                    d.end + 1
+                } else {
+                    d.end
+                };
                 out.push((n.start, end, date));
                 k += 3;
                 continue;
@@ -231,7 +257,11 @@ fn numeric(low: &[char], nums: &[Num], today: NaiveDate, out: &mut Vec<DateMenti
                         (Some(mo), Some(da)) => month_day(today, mo, da),
                         _ => None,
                     };
-                    let end = if matches!(after, Some('日' | '号')) { m.end + 1 } else { m.end };
+                    let end = if matches!(after, Some('日' | '号')) {
+                        m.end + 1
+                    } else {
+                        m.end
+                    };
                     out.push((n.start, end, date));
                     k += 2;
                     continue;
@@ -253,8 +283,13 @@ fn numeric(low: &[char], nums: &[Num], today: NaiveDate, out: &mut Vec<DateMenti
         // 15号, 下个月5号
         if matches!(sep, Some('号' | '日'))
             && (n.chinese || n.digits <= 2)
-            && !before_has(low, n.start, 2, &["前", "提前", "后"]) {
-            let offset = if before_has(low, n.start, 3, &["下个月", "下月"]) { 1 } else { 0 };
+            && !before_has(low, n.start, 2, &["前", "提前", "后"])
+        {
+            let offset = if before_has(low, n.start, 3, &["下个月", "下月"]) {
+                1
+            } else {
+                0
+            };
             let date = int(n).and_then(|d| next_day_of_month(today, d, offset));
             out.push((n.start, n.end + 1, date));
             k += 1;
@@ -264,9 +299,14 @@ fn numeric(low: &[char], nums: &[Num], today: NaiveDate, out: &mut Vec<DateMenti
         if !n.chinese && n.digits <= 2 {
             let end = after_suffix(low, n.end);
             let j = skip_spaces(low, end);
-            let j = if word_at(low, j, "of") { skip_spaces(low, j + 2) } else { j };
+            let j = if word_at(low, j, "of") {
+                skip_spaces(low, j + 2)
+            } else {
+                j
+            };
             let word = ascii_word(low, j);
-            let month_after = month_of(&word).filter(|_| j == 0 || !low[j - 1].is_ascii_alphabetic());
+            let month_after =
+                month_of(&word).filter(|_| j == 0 || !low[j - 1].is_ascii_alphabetic());
             let prev_word_start = {
                 let mut s = n.start;
                 while s > 0 && low[s - 1] == ' ' {

@@ -35,9 +35,29 @@ pub enum Intent {
 }
 
 const NAMES: [&str; 23] = [
-    "greet", "bill_query", "bill_detail", "repay", "early_settle", "autopay", "reminder_set",
-    "reminder_cancel", "overdue_help", "negotiate", "records", "credit_impact", "fees", "human",
-    "bind_account", "cancel", "affirm", "deny", "thanks", "bye", "help", "language", "unknown",
+    "greet",
+    "bill_query",
+    "bill_detail",
+    "repay",
+    "early_settle",
+    "autopay",
+    "reminder_set",
+    "reminder_cancel",
+    "overdue_help",
+    "negotiate",
+    "records",
+    "credit_impact",
+    "fees",
+    "human",
+    "bind_account",
+    "cancel",
+    "affirm",
+    "deny",
+    "thanks",
+    "bye",
+    "help",
+    "language",
+    "unknown",
 ];
 
 impl Intent {
@@ -80,7 +100,11 @@ impl Intent {
 /// Lower case, full-width folded, whitespace collapsed, trailing punctuation and emoji dropped.
 pub fn prepare(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars().map(normalize_char).flat_map(char::to_lowercase) {
+    for c in text
+        .chars()
+        .map(normalize_char)
+        .flat_map(char::to_lowercase)
+    {
         if c.is_whitespace() {
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
@@ -90,7 +114,9 @@ pub fn prepare(text: &str) -> String {
         }
     }
     let keep = |c: char| c.is_alphanumeric();
-    let end = out.rfind(keep).map_or(0, |i| i + out[i..].chars().next().map_or(0, char::len_utf8));
+    let end = out
+        .rfind(keep)
+        .map_or(0, |i| i + out[i..].chars().next().map_or(0, char::len_utf8));
     out.truncate(end);
     out
 }

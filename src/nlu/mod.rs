@@ -130,9 +130,7 @@ impl Nlu {
 
 /// Any CJK character makes a message Chinese.
 pub fn detect_lang(text: &str) -> Lang {
-    let cjk = |c: char| {
-        matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{3040}'..='\u{30FF}')
-    };
+    let cjk = |c: char| matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{3040}'..='\u{30FF}');
     if text.chars().any(cjk) {
         Lang::Zh
     } else {

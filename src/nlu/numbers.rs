@@ -73,9 +73,9 @@ pub fn is_cn_numeral(c: char) -> bool {
 pub fn cn_value(run: &[char]) -> Option<u64> {
     if run.len() > 1 && run.iter().all(|c| cn_digit(*c).is_some()) {
         // Digit by digit, as in 二零二六.
-        return run
-            .iter()
-            .try_fold(0u64, |acc, c| acc.checked_mul(10)?.checked_add(cn_digit(*c)?));
+        return run.iter().try_fold(0u64, |acc, c| {
+            acc.checked_mul(10)?.checked_add(cn_digit(*c)?)
+        });
     }
     let (mut total, mut section, mut num): (u64, u64, Option<u64>) = (0, 0, None);
     let mut last_unit = 0u64;
@@ -136,19 +136,27 @@ fn scan_ascii(chars: &[char], start: usize) -> (usize, Num) {
         }
     }
     let digits = int.len();
-    let text = if frac.is_empty() { int } else { format!("{int}.{frac}") };
+    let text = if frac.is_empty() {
+        int
+    } else {
+        format!("{int}.{frac}")
+    };
     let mut value = text.parse::<Decimal>().unwrap_or(Decimal::MAX);
     let mut magnitude = false;
     if let Some(&m) = chars.get(i) {
         let next_is_letter = chars.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic());
         let mult = match m {
             '万' => Some(10_000),
-            'w' | 'W' | 'k' | 'K' if !next_is_letter => Some(if m == 'k' || m == 'K' { 1000 } else { 10_000 }),
+            'w' | 'W' | 'k' | 'K' if !next_is_letter => {
+                Some(if m == 'k' || m == 'K' { 1000 } else { 10_000 })
+            }
             '千' => Some(1000),
             _ => None,
         };
         if let Some(mult) = mult {
-            value = value.checked_mul(Decimal::from(mult)).unwrap_or(Decimal::MAX);
+            value = value
+                .checked_mul(Decimal::from(mult))
+                .unwrap_or(Decimal::MAX);
             magnitude = true;
             grouped = true;
             i += 1;
@@ -176,9 +184,8 @@ pub fn scan_numbers(chars: &[char]) -> Vec<Num> {
         let c = chars[i];
         if c.is_ascii_digit() {
             let (end, mut num) = scan_ascii(chars, i);
-            num.negative = i > 0
-                && chars[i - 1] == '-'
-                && (i < 2 || !chars[i - 2].is_ascii_alphanumeric());
+            num.negative =
+                i > 0 && chars[i - 1] == '-' && (i < 2 || !chars[i - 2].is_ascii_alphanumeric());
             out.push(num);
             i = end;
         } else if cn_digit(c).is_some() || matches!(c, '十' | '拾') {
@@ -210,14 +217,9 @@ pub fn scan_numbers(chars: &[char]) -> Vec<Num> {
 
 /// Does `word` occur at char position `i`?
 pub fn at(chars: &[char], i: usize, word: &str) -> bool {
-    let mut j = i;
-    for w in word.chars() {
-        if chars.get(j) != Some(&w) {
-            return false;
-        }
-        j += 1;
-    }
-    true
+    (i..)
+        .zip(word.chars())
+        .all(|(j, w)| chars.get(j) == Some(&w))
 }
 
 /// Does the ASCII word `word` occur at `i` with no letter on either side?

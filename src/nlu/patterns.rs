@@ -65,7 +65,10 @@ fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadErr
     for group in raw.intent {
         let name = group.name.get_ref();
         let Some(intent) = Intent::parse(name) else {
-            errors.push(err(group.name.span().start, format!("unknown intent `{name}`")));
+            errors.push(err(
+                group.name.span().start,
+                format!("unknown intent `{name}`"),
+            ));
             continue;
         };
         let weight = match &group.weight {
@@ -77,17 +80,33 @@ fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadErr
             None => DEFAULT_WEIGHT,
         };
         if group.patterns.is_empty() {
-            errors.push(err(group.name.span().start, format!("intent `{name}` has no patterns")));
+            errors.push(err(
+                group.name.span().start,
+                format!("intent `{name}` has no patterns"),
+            ));
         }
         for p in &group.patterns {
             let regex = compile_form(p.get_ref());
             if p.get_ref().trim().is_empty() {
                 errors.push(err(p.span().start, "empty pattern".into()));
             } else if let Err(e) = regex::Regex::new(&regex) {
-                let msg = e.to_string().lines().last().unwrap_or("").trim().to_string();
-                errors.push(err(p.span().start, format!("bad regex `{}`: {msg}", p.get_ref())));
+                let msg = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                errors.push(err(
+                    p.span().start,
+                    format!("bad regex `{}`: {msg}", p.get_ref()),
+                ));
             } else {
-                out.push(Pattern { intent, weight, regex });
+                out.push(Pattern {
+                    intent,
+                    weight,
+                    regex,
+                });
             }
         }
     }

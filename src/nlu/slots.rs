@@ -25,7 +25,16 @@ impl Text {
 
 const ORDER_WORDS: &[&str] = &["订单", "单号", "编号", "order", "#", "no.", "单"];
 const PERIOD_CONTEXT: &[&str] = &[
-    "分", "split", "spread", "over", "into", "installment", "instalment", "plan", "改成", "改为",
+    "分",
+    "split",
+    "spread",
+    "over",
+    "into",
+    "installment",
+    "instalment",
+    "plan",
+    "改成",
+    "改为",
 ];
 
 fn is_phone(run: &[char]) -> bool {
@@ -48,7 +57,9 @@ fn order_ids(t: &mut Text, slots: &mut Slots) {
         let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
         let letters = run.len() - digits;
         let word: String = t.low[s..i].iter().collect();
-        let money_prefix = ["rmb", "cny", "usd", "yuan"].iter().any(|p| word.starts_with(p));
+        let money_prefix = ["rmb", "cny", "usd", "yuan"]
+            .iter()
+            .any(|p| word.starts_with(p));
         let is_order = if letters > 0 {
             digits >= 5 && run.len() >= 6 && !money_prefix && run[0].is_ascii_alphabetic()
         } else {
@@ -59,7 +70,10 @@ fn order_ids(t: &mut Text, slots: &mut Slots) {
                 t.take(s, i);
                 continue;
             }
-            let money = t.low.get(skip_spaces(&t.low, i)).is_some_and(|c| "元块".contains(*c))
+            let money = t
+                .low
+                .get(skip_spaces(&t.low, i))
+                .is_some_and(|c| "元块".contains(*c))
                 || (s > 0 && t.low[s - 1] == '¥');
             !decimal
                 && !money
@@ -95,9 +109,20 @@ enum Unit {
 
 /// The duration unit right after a number ending at `end`, and where it ends.
 fn unit_after(low: &[char], end: usize) -> Option<(Unit, usize)> {
-    let j = if low.get(end) == Some(&'个') { end + 1 } else { end };
-    let weekday_next = |k: usize| low.get(k).is_some_and(|c| "一二三四五六日天1234567".contains(*c));
-    if at(low, j, "天") || (at(low, j, "日") && (at(low, j + 1, "内") || before_has(low, end, 4, &["前", "晚", "延", "缓", "宽限", "推迟"]))) {
+    let j = if low.get(end) == Some(&'个') {
+        end + 1
+    } else {
+        end
+    };
+    let weekday_next = |k: usize| {
+        low.get(k)
+            .is_some_and(|c| "一二三四五六日天1234567".contains(*c))
+    };
+    if at(low, j, "天")
+        || (at(low, j, "日")
+            && (at(low, j + 1, "内")
+                || before_has(low, end, 4, &["前", "晚", "延", "缓", "宽限", "推迟"])))
+    {
         return Some((Unit::Days(1), j + 1));
     }
     for w in ["星期", "礼拜", "周"] {
@@ -112,7 +137,11 @@ fn unit_after(low: &[char], end: usize) -> Option<(Unit, usize)> {
     if j == end && at(low, j, "期") {
         return Some((Unit::Periods, j + 1));
     }
-    let k = if low.get(end) == Some(&'-') { end + 1 } else { skip_spaces(low, end) };
+    let k = if low.get(end) == Some(&'-') {
+        end + 1
+    } else {
+        skip_spaces(low, end)
+    };
     let w = ascii_word(low, k);
     let unit = match w.as_str() {
         "day" | "days" => Unit::Days(1),
@@ -131,7 +160,8 @@ fn put_duration(t: &mut Text, slots: &mut Slots, s: usize, n: u32, unit: Unit, e
         return;
     }
     let period_context = before_has(&t.low, s, 12, PERIOD_CONTEXT)
-        || (end..(end + 6).min(t.low.len())).any(|k| at(&t.low, k, "分期") || at(&t.low, k, "plan") || at(&t.low, k, "install"));
+        || (end..(end + 6).min(t.low.len()))
+            .any(|k| at(&t.low, k, "分期") || at(&t.low, k, "plan") || at(&t.low, k, "install"));
     match unit {
         Unit::Days(k) => {
             slots.days = slots.days.or(Some(n * k));
@@ -139,7 +169,7 @@ fn put_duration(t: &mut Text, slots: &mut Slots, s: usize, n: u32, unit: Unit, e
         Unit::Months if period_context => slots.periods = slots.periods.or(Some(n)),
         Unit::Months => slots.days = slots.days.or(Some(n * 30)),
         Unit::Periods => {
-            if s > 0 && t.low[s - 1] == '第' || n > 120 {
+            if s > 0 && "第下上这本每当前后首末头".contains(t.low[s - 1]) || n > 120 {
                 return;
             }
             slots.periods = slots.periods.or(Some(n));
@@ -157,7 +187,9 @@ fn durations(t: &mut Text, nums: &[Num], slots: &mut Slots) {
         if !t.free(n.start, n.end) || n.decimal || n.negative || n.grouped {
             continue;
         }
-        let Ok(v) = u32::try_from(n.value.mantissa()) else { continue };
+        let Ok(v) = u32::try_from(n.value.mantissa()) else {
+            continue;
+        };
         if let Some((unit, end)) = unit_after(&t.low, n.end) {
             put_duration(t, slots, n.start, v, unit, end);
         }

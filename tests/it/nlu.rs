@@ -72,6 +72,14 @@ fn nlu_holdout_accuracy() {
     assert!(slots >= 0.90, "slot exact-match {slots}");
 }
 
+/// A second sample written after the first round of tuning, labelled before it was ever run.
+#[test]
+fn nlu_holdout2_accuracy() {
+    let (intent, slots) = evaluate("holdout2", include_str!("nlu_holdout2.jsonl"));
+    assert!(intent >= 0.85, "intent accuracy {intent}");
+    assert!(slots >= 0.90, "slot exact-match {slots}");
+}
+
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
@@ -102,6 +110,7 @@ fn nlu_parse_amount_table() {
         ("12月5号", None),
         ("what's 2+2", None),
         ("iphone15", None),
+        ("iphone 15 分12期", None),
         ("13812345678", None),
         ("JD20241117A09", None),
         ("年化24%", None),
@@ -114,7 +123,15 @@ fn nlu_parse_amount_table() {
     for (text, want) in ok {
         assert_eq!(parse_amount(text), Ok(want.map(dec)), "{text}");
     }
-    for text in ["-500", "还负五百", "99999999999元", "¥100000000", "0元", "还-1块", "还一亿"] {
+    for text in [
+        "-500",
+        "还负五百",
+        "99999999999元",
+        "¥100000000",
+        "0元",
+        "还-1块",
+        "还一亿",
+    ] {
         assert_eq!(parse_amount(text), Err(SlotProblem::Amount), "{text}");
     }
 }
@@ -159,7 +176,15 @@ fn nlu_parse_date_table() {
     for (text, want) in cases {
         assert_eq!(parse_date(text, today()), Ok(want.map(day)), "{text}");
     }
-    for text in ["2月30号", "13月1号", "32号", "2026-02-30", "12/35", "feb 30", "0号"] {
+    for text in [
+        "2月30号",
+        "13月1号",
+        "32号",
+        "2026-02-30",
+        "12/35",
+        "feb 30",
+        "0号",
+    ] {
         assert_eq!(parse_date(text, today()), Err(SlotProblem::Date), "{text}");
     }
 }
@@ -182,7 +207,10 @@ fn nlu_days_periods_order_table() {
         ("12 installments", r#"{"periods":12}"#),
         ("第3期", r#"{}"#),
         ("订单5231108832", r#"{"order_id":"5231108832"}"#),
-        ("order JD20241117A09 status", r#"{"order_id":"JD20241117A09"}"#),
+        (
+            "order JD20241117A09 status",
+            r#"{"order_id":"JD20241117A09"}"#,
+        ),
         ("我手机13812345678", r#"{}"#),
         ("订单号：778899", r#"{"order_id":"778899"}"#),
         ("一千块分３期", r#"{"amount":"1000.00","periods":3}"#),
@@ -201,7 +229,10 @@ fn nlu_nonsense_gives_problems_not_values() {
     assert!(u.slots.problems.contains(&SlotProblem::Date));
     assert!(u.slots.problems.contains(&SlotProblem::Amount));
     let u = nlu().understand("我要还99999999999元", today());
-    assert_eq!((u.slots.amount, u.slots.problems), (None, vec![SlotProblem::Amount]));
+    assert_eq!(
+        (u.slots.amount, u.slots.problems),
+        (None, vec![SlotProblem::Amount])
+    );
 }
 
 #[test]
@@ -214,7 +245,10 @@ fn nlu_intent_labels_round_trip() {
 }
 
 fn load_err(text: &str) -> Vec<String> {
-    let files = [SourceFile { path: "dialogs/nlu/bad.toml".into(), text: text.into() }];
+    let files = [SourceFile {
+        path: "dialogs/nlu/bad.toml".into(),
+        text: text.into(),
+    }];
     match Nlu::from_files(&files) {
         Ok(_) => vec![],
         Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
@@ -226,16 +260,31 @@ fn nlu_bad_pattern_files_name_file_and_line() {
     let text = "[[intent]]\nname = \"repay\"\npatterns = [\n  'ok',\n  '(unclosed',\n]\n\n[[intent]]\nname = \"pay_now\"\npatterns = ['x']\n";
     let errors = load_err(text);
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors[0].starts_with("dialogs/nlu/bad.toml:5: bad regex"), "{errors:?}");
-    assert!(errors[1].starts_with("dialogs/nlu/bad.toml:9: unknown intent"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("dialogs/nlu/bad.toml:5: bad regex"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("dialogs/nlu/bad.toml:9: unknown intent"),
+        "{errors:?}"
+    );
     let errors = load_err("[[intent]]\nname = \"repay\"\npatterns = ['x']\nprority = 3\n");
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("dialogs/nlu/bad.toml:4: "), "{errors:?}");
+    assert!(
+        errors[0].starts_with("dialogs/nlu/bad.toml:4: "),
+        "{errors:?}"
+    );
     assert!(errors[0].contains("prority"), "{errors:?}");
     let errors = load_err("[[intent]]\nname = \"repay\"\nweight = 0\npatterns = ['x']\n");
-    assert!(errors[0].starts_with("dialogs/nlu/bad.toml:3: weight"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("dialogs/nlu/bad.toml:3: weight"),
+        "{errors:?}"
+    );
     // Files outside nlu/ are ignored.
-    let other = SourceFile { path: "dialogs/flows/x.toml".into(), text: "garbage [".into() };
+    let other = SourceFile {
+        path: "dialogs/flows/x.toml".into(),
+        text: "garbage [".into(),
+    };
     let mut files = builtin_files();
     files.push(other);
     assert!(Nlu::from_files(&files).is_ok());
