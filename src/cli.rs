@@ -104,7 +104,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Statement { account_id, json } => {
             run_statement(&cli, &settings.policy, account_id, *json)
         }
-        Command::Chat { account, lang } => run_chat(&cli, settings.clone(), account.clone(), lang.as_deref()),
+        Command::Chat { account, lang } => {
+            run_chat(&cli, settings.clone(), account.clone(), lang.as_deref())
+        }
         Command::Nlu => run_nlu(&cli),
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
@@ -163,10 +165,19 @@ fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Re
     Ok(())
 }
 
-fn run_chat(cli: &Cli, settings: Settings, account: Option<String>, lang: Option<&str>) -> Result<(), Failure> {
+fn run_chat(
+    cli: &Cli,
+    settings: Settings,
+    account: Option<String>,
+    lang: Option<&str>,
+) -> Result<(), Failure> {
     use std::io::IsTerminal;
     let store = open_store(cli)?;
-    if demo::load_if_empty(&store, today_for(cli.today, "Asia/Shanghai"), &settings.policy)? {
+    if demo::load_if_empty(
+        &store,
+        today_for(cli.today, "Asia/Shanghai"),
+        &settings.policy,
+    )? {
         println!("(The data folder was empty: loaded the built-in demo accounts A1001–A1005. Try --account A1003.)\n");
     }
     if let Some(a) = &account {
@@ -177,7 +188,13 @@ fn run_chat(cli: &Cli, settings: Settings, account: Option<String>, lang: Option
     let app = crate::app::App::new(store, settings)?;
     let opts = crate::app::chat::ChatOptions {
         account,
-        lang: lang.map(|l| if l == "en" { crate::dialog::Lang::En } else { crate::dialog::Lang::Zh }),
+        lang: lang.map(|l| {
+            if l == "en" {
+                crate::dialog::Lang::En
+            } else {
+                crate::dialog::Lang::Zh
+            }
+        }),
         today: cli.today,
         interactive: std::io::stdin().is_terminal(),
     };
@@ -190,32 +207,58 @@ fn run_chat(cli: &Cli, settings: Settings, account: Option<String>, lang: Option
 
 fn run_nlu(cli: &Cli) -> Result<(), Failure> {
     use std::io::Read;
-    let nlu = crate::nlu::Nlu::from_files(&crate::app::embedded::nlu_files())
-        .map_err(|e| anyhow::anyhow!("NLU patterns invalid: {}", e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
+    let nlu = crate::nlu::Nlu::from_files(&crate::app::embedded::nlu_files()).map_err(|e| {
+        anyhow::anyhow!(
+            "NLU patterns invalid: {}",
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).map_err(|e| Failure::BadInput(format!("stdin: {e}")))?;
-    print!("{}", crate::nlu::run_nlu_lines(&nlu, &input, today_for(cli.today, "Asia/Shanghai")));
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Failure::BadInput(format!("stdin: {e}")))?;
+    print!(
+        "{}",
+        crate::nlu::run_nlu_lines(&nlu, &input, today_for(cli.today, "Asia/Shanghai"))
+    );
     Ok(())
 }
 
 fn run_dialogs(action: &str, dir: Option<&std::path::Path>) -> Result<(), Failure> {
     let default = std::path::Path::new("dialogs");
     let files = match dir.or(default.is_dir().then_some(default)) {
-        Some(d) => crate::app::embedded::files_on_disk(d).map_err(|e| Failure::BadInput(format!("{}: {e}", d.display())))?,
+        Some(d) => crate::app::embedded::files_on_disk(d)
+            .map_err(|e| Failure::BadInput(format!("{}: {e}", d.display())))?,
         None => crate::app::embedded::dialog_files(),
     };
     let known = crate::app::known();
     if action == "graph" {
         let flows = crate::dialog::Flows::load(&files, &known).map_err(|errors| {
-            Failure::BadInput(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            Failure::BadInput(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
         })?;
         print!("{}", crate::dialog::graph(&flows));
         return Ok(());
     }
     let (report, ok) = crate::dialog::check_report(&files, &known);
-    let nlu_files: Vec<crate::nlu::SourceFile> =
-        files.iter().map(|f| crate::nlu::SourceFile { path: f.path.clone(), text: f.text.clone() }).collect();
-    let nlu_errors = crate::nlu::Nlu::from_files(&nlu_files).err().unwrap_or_default();
+    let nlu_files: Vec<crate::nlu::SourceFile> = files
+        .iter()
+        .map(|f| crate::nlu::SourceFile {
+            path: f.path.clone(),
+            text: f.text.clone(),
+        })
+        .collect();
+    let nlu_errors = crate::nlu::Nlu::from_files(&nlu_files)
+        .err()
+        .unwrap_or_default();
     if ok && nlu_errors.is_empty() {
         println!("{report}");
         Ok(())

@@ -44,14 +44,64 @@ pub const ACTIONS: &[&str] = &[
 
 /// Every var an action, effect, event or slot can set.
 pub const VARS: &[&str] = &[
-    "today", "order_lines", "overdue_total", "penalty_total", "bill_total", "order_choices", "order_id",
-    "item", "principal", "periods", "annual_rate", "schedule_lines", "order_status", "quote_total",
-    "history_lines", "pay_amount", "pay_lines", "pay_plan", "owed_total", "settle_overdue",
-    "settle_principal", "settle_fee", "settle_waived", "settle_fee_total", "autopay_lines", "card",
-    "fee_lines", "overdue_lines", "penalty_per_day", "phone", "phone_masked", "id_last4", "name",
-    "receipt_lines", "fail_reason", "ticket_no", "amount", "date", "days", "n", "due_date", "status",
-    "paid", "penalty", "remaining", "fee", "next_date", "next_amount", "overdue", "paid_on", "kind",
-    "method", "account_id", "gateway_note", "count", "since", "ticket_reason", "support_hours",
+    "today",
+    "order_lines",
+    "overdue_total",
+    "penalty_total",
+    "bill_total",
+    "order_choices",
+    "order_id",
+    "item",
+    "principal",
+    "periods",
+    "annual_rate",
+    "schedule_lines",
+    "order_status",
+    "quote_total",
+    "history_lines",
+    "pay_amount",
+    "pay_lines",
+    "pay_plan",
+    "owed_total",
+    "settle_overdue",
+    "settle_principal",
+    "settle_fee",
+    "settle_waived",
+    "settle_fee_total",
+    "autopay_lines",
+    "card",
+    "fee_lines",
+    "overdue_lines",
+    "penalty_per_day",
+    "phone",
+    "phone_masked",
+    "id_last4",
+    "name",
+    "receipt_lines",
+    "fail_reason",
+    "ticket_no",
+    "amount",
+    "date",
+    "days",
+    "n",
+    "due_date",
+    "status",
+    "paid",
+    "penalty",
+    "remaining",
+    "fee",
+    "next_date",
+    "next_amount",
+    "overdue",
+    "paid_on",
+    "kind",
+    "method",
+    "account_id",
+    "gateway_note",
+    "count",
+    "since",
+    "ticket_reason",
+    "support_hours",
 ];
 
 impl crate::dialog::Actions for ActionCtx<'_> {
@@ -87,7 +137,9 @@ impl ActionCtx<'_> {
     }
 
     fn active(&self) -> Vec<&OrderView> {
-        self.bill.map(|b| b.active_orders().collect()).unwrap_or_default()
+        self.bill
+            .map(|b| b.active_orders().collect())
+            .unwrap_or_default()
     }
 
     fn chosen(&self, vars: &Vars) -> Option<&OrderView> {
@@ -109,7 +161,9 @@ impl ActionCtx<'_> {
     }
 
     fn bill_summary(&self, vars: &mut Vars) -> &'static str {
-        let Some(bill) = self.bill else { return "no_orders" };
+        let Some(bill) = self.bill else {
+            return "no_orders";
+        };
         let mut lines = Vec::new();
         for o in bill.active_orders() {
             let v = Self::order_line_vars(o);
@@ -153,7 +207,10 @@ impl ActionCtx<'_> {
                 "one"
             }
             many => {
-                let lines: Vec<String> = many.iter().map(|o| format!("{}\t{} ({})", o.order.id, o.order.item, o.order.id)).collect();
+                let lines: Vec<String> = many
+                    .iter()
+                    .map(|o| format!("{}\t{} ({})", o.order.id, o.order.item, o.order.id))
+                    .collect();
                 set(vars, "order_choices", lines.join("\n"));
                 "many"
             }
@@ -161,7 +218,9 @@ impl ActionCtx<'_> {
     }
 
     fn order_detail(&self, vars: &mut Vars) -> &'static str {
-        let Some(o) = self.chosen(vars) else { return "unknown_order" };
+        let Some(o) = self.chosen(vars) else {
+            return "unknown_order";
+        };
         let rows: Vec<String> = o
             .installments
             .iter()
@@ -188,7 +247,14 @@ impl ActionCtx<'_> {
         set(vars, "schedule_lines", rows.join("\n"));
         let status = self.line(&format!("detail.order_{}", o.status), vars);
         set(vars, "order_status", status);
-        set(vars, "quote_total", o.quote.as_ref().map(|q| q.total.to_string()).unwrap_or_else(|| "0.00".into()));
+        set(
+            vars,
+            "quote_total",
+            o.quote
+                .as_ref()
+                .map(|q| q.total.to_string())
+                .unwrap_or_else(|| "0.00".into()),
+        );
         "ok"
     }
 
@@ -221,7 +287,13 @@ impl ActionCtx<'_> {
 
     /// One plan line per order: `order_id TAB amount TAB kind TAB payments-so-far`.
     fn plan_line(&self, o: &OrderView, amount: crate::domain::Money, kind: &str) -> String {
-        format!("{}\t{}\t{}\t{}", o.order.id, amount, kind, (self.payment_count)(&o.order.id))
+        format!(
+            "{}\t{}\t{}\t{}",
+            o.order.id,
+            amount,
+            kind,
+            (self.payment_count)(&o.order.id)
+        )
     }
 
     fn quote_bill(&self, vars: &mut Vars) -> &'static str {
@@ -229,7 +301,10 @@ impl ActionCtx<'_> {
         let mut lines = Vec::new();
         let mut total = crate::domain::Money::ZERO;
         for o in self.active() {
-            let amount = o.overdue_total + o.next_due.as_ref().map_or(crate::domain::Money::ZERO, |n| n.amount);
+            let amount = o.overdue_total
+                + o.next_due
+                    .as_ref()
+                    .map_or(crate::domain::Money::ZERO, |n| n.amount);
             if !amount.is_positive() {
                 continue;
             }
@@ -249,8 +324,13 @@ impl ActionCtx<'_> {
     }
 
     fn quote_order(&self, vars: &mut Vars) -> &'static str {
-        let Some(o) = self.chosen(vars) else { return "unknown_order" };
-        let amount = o.overdue_total + o.next_due.as_ref().map_or(crate::domain::Money::ZERO, |n| n.amount);
+        let Some(o) = self.chosen(vars) else {
+            return "unknown_order";
+        };
+        let amount = o.overdue_total
+            + o.next_due
+                .as_ref()
+                .map_or(crate::domain::Money::ZERO, |n| n.amount);
         if !amount.is_positive() {
             return "nothing_due";
         }
@@ -263,11 +343,26 @@ impl ActionCtx<'_> {
     }
 
     fn quote_amount(&self, vars: &mut Vars) -> &'static str {
-        let Some(amount) = vars.get("amount").and_then(|a| crate::domain::Money::parse_positive(a).ok()) else {
+        let Some(text) = vars.get("amount") else {
+            return "no_amount";
+        };
+        let Ok(amount) = crate::domain::Money::parse_positive(text) else {
             return "bad_amount";
         };
-        let Some(o) = self.chosen(vars) else { return "need_order" };
-        let Some(ledger_owed) = o.quote.as_ref().map(|_| o.installments.iter().map(|i| i.remaining).sum::<crate::domain::Money>()) else {
+        if vars.get("order_id").is_none() {
+            if let [only] = self.active().as_slice() {
+                set(vars, "order_id", &only.order.id);
+            }
+        }
+        let Some(o) = self.chosen(vars) else {
+            return "need_order";
+        };
+        let Some(ledger_owed) = o.quote.as_ref().map(|_| {
+            o.installments
+                .iter()
+                .map(|i| i.remaining)
+                .sum::<crate::domain::Money>()
+        }) else {
             return "nothing_due";
         };
         set(vars, "owed_total", ledger_owed);
@@ -283,8 +378,12 @@ impl ActionCtx<'_> {
     }
 
     fn quote_settlement(&self, vars: &mut Vars) -> &'static str {
-        let Some(o) = self.chosen(vars) else { return "unknown_order" };
-        let Some(q) = &o.quote else { return "nothing_due" };
+        let Some(o) = self.chosen(vars) else {
+            return "unknown_order";
+        };
+        let Some(q) = &o.quote else {
+            return "nothing_due";
+        };
         if !q.total.is_positive() {
             return "nothing_due";
         }
@@ -333,28 +432,49 @@ impl ActionCtx<'_> {
                 set(&mut v, "annual_rate", o.annual_rate);
                 let method = self.line(&format!("fees.method_{}", t.method.as_str()), &v);
                 set(&mut v, "method", method);
-                set(&mut v, "fee", o.installments.first().map(|i| i.fee.to_string()).unwrap_or_default());
+                set(
+                    &mut v,
+                    "fee",
+                    o.installments
+                        .first()
+                        .map(|i| i.fee.to_string())
+                        .unwrap_or_default(),
+                );
                 self.line("fees.line", &v)
             })
             .collect();
         set(vars, "fee_lines", lines.join("\n"));
-        if lines.is_empty() { "none" } else { "ok" }
+        if lines.is_empty() {
+            "none"
+        } else {
+            "ok"
+        }
     }
 
     fn overdue_facts(&self, vars: &mut Vars) -> &'static str {
-        let Some(bill) = self.bill else { return "not_overdue" };
+        let Some(bill) = self.bill else {
+            return "not_overdue";
+        };
         let mut lines = Vec::new();
         let mut per_day = crate::domain::Money::ZERO;
         for o in bill.active_orders() {
             per_day += o.penalty_per_day;
-            for i in o.installments.iter().filter(|i| i.due_date < bill.today && i.remaining.is_positive()) {
+            for i in o
+                .installments
+                .iter()
+                .filter(|i| i.due_date < bill.today && i.remaining.is_positive())
+            {
                 let mut v = Self::order_line_vars(o);
                 set(&mut v, "n", i.n);
                 set(&mut v, "due_date", i.due_date);
                 set(&mut v, "days", i.days_past_due);
                 set(&mut v, "remaining", i.remaining);
                 set(&mut v, "penalty", i.penalty);
-                let key = if i.status == crate::domain::InstallmentStatus::Grace { "overdue.line_grace" } else { "overdue.line" };
+                let key = if i.status == crate::domain::InstallmentStatus::Grace {
+                    "overdue.line_grace"
+                } else {
+                    "overdue.line"
+                };
                 lines.push(self.line(key, &v));
             }
         }
@@ -372,7 +492,9 @@ impl ActionCtx<'_> {
         if self.binding_locked {
             return "locked";
         }
-        let Some(phone) = vars.get("phone").cloned() else { return "unknown" };
+        let Some(phone) = vars.get("phone").cloned() else {
+            return "unknown";
+        };
         match (self.account_by_phone)(&phone) {
             Some(a) => {
                 set(vars, "phone_masked", a.phone.masked());
@@ -399,6 +521,12 @@ impl ActionCtx<'_> {
 }
 
 fn check_card(vars: &mut Vars) -> &'static str {
-    let ok = vars.get("card").is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()));
-    if ok { "ok" } else { "bad" }
+    let ok = vars
+        .get("card")
+        .is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        "ok"
+    } else {
+        "bad"
+    }
 }

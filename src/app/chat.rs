@@ -28,17 +28,30 @@ pub fn chat_key(opts: &ChatOptions) -> String {
 fn print_reply(out: &mut dyn Write, reply: &Reply) -> std::io::Result<()> {
     writeln!(out, "{}", reply.text)?;
     if !reply.buttons.is_empty() {
-        let shown: Vec<String> = reply.buttons.iter().enumerate().map(|(i, (label, _))| format!("[{}] {label}", i + 1)).collect();
+        let shown: Vec<String> = reply
+            .buttons
+            .iter()
+            .enumerate()
+            .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
+            .collect();
         writeln!(out, "{}", shown.join("  "))?;
     }
     writeln!(out)
 }
 
 /// Runs a conversation until end of input (or `/quit`).
-pub fn run(app: &App, opts: &ChatOptions, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
+pub fn run(
+    app: &App,
+    opts: &ChatOptions,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<()> {
     let chat = chat_key(opts);
     if let Some(account) = &opts.account {
-        anyhow::ensure!(app.store.account(account)?.is_some(), "no account {account}");
+        anyhow::ensure!(
+            app.store.account(account)?.is_some(),
+            "no account {account}"
+        );
         if !app.store.bind(&chat, account)? {
             anyhow::bail!("account {account} is bound to another chat");
         }
@@ -47,7 +60,11 @@ pub fn run(app: &App, opts: &ChatOptions, input: &mut dyn BufRead, out: &mut dyn
         app.set_lang(&chat, lang)?;
     }
     let timezone = match &opts.account {
-        Some(a) => app.store.account(a)?.map(|s| s.data.timezone).unwrap_or_default(),
+        Some(a) => app
+            .store
+            .account(a)?
+            .map(|s| s.data.timezone)
+            .unwrap_or_default(),
         None => "Asia/Shanghai".to_string(),
     };
     let today = || crate::cli::today_for(opts.today, &timezone);

@@ -32,7 +32,8 @@ pub struct EffectCtx<'a> {
 
 pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
     let f: Option<BindFailures> = store.get_chat(&format!("bindfail/{chat}"))?;
-    Ok(f.and_then(|f| f.locked_until).is_some_and(|until| until > now))
+    Ok(f.and_then(|f| f.locked_until)
+        .is_some_and(|until| until > now))
 }
 
 pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>> {
@@ -70,7 +71,11 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         let [order_id, amount, kind, seen] = parts[..] else {
             return Ok(("payment_failed".into(), failure("bad_plan")));
         };
-        let owned = ctx.app.store.order(order_id)?.is_some_and(|o| o.data.account_id == account.id);
+        let owned = ctx
+            .app
+            .store
+            .order(order_id)?
+            .is_some_and(|o| o.data.account_id == account.id);
         let Ok(amount) = Money::parse_positive(amount) else {
             return Ok(("payment_failed".into(), failure("bad_plan")));
         };
@@ -78,17 +83,37 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
             return Ok(("payment_failed".into(), failure("bad_plan")));
         }
         let key = format!("{}|{line}|{}", ctx.chat, ctx.today);
-        let kind = if kind == "settlement" { PaymentKind::Settlement } else { PaymentKind::Installment };
-        let payment = Payment { id: payment_id(&key, ctx.today), amount, paid_on: ctx.today, kind };
+        let kind = if kind == "settlement" {
+            PaymentKind::Settlement
+        } else {
+            PaymentKind::Installment
+        };
+        let payment = Payment {
+            id: payment_id(&key, ctx.today),
+            amount,
+            paid_on: ctx.today,
+            kind,
+        };
         let _ = seen;
         let origin = format!("chat:{}:sandbox", ctx.chat);
-        match ctx.app.store.record_payment(order_id, payment.clone(), &key, &origin, &ctx.app.settings.policy)? {
-            PaymentOutcome::Applied { payment_id, .. } | PaymentOutcome::AlreadyApplied { payment_id } => {
+        match ctx.app.store.record_payment(
+            order_id,
+            payment.clone(),
+            &key,
+            &origin,
+            &ctx.app.settings.policy,
+        )? {
+            PaymentOutcome::Applied { payment_id, .. }
+            | PaymentOutcome::AlreadyApplied { payment_id } => {
                 tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
                 receipts.push(format!("{payment_id}  {order_id}  ¥{amount}"));
             }
             PaymentOutcome::Refused(e) => {
-                tracing::info!(chat = ctx.chat, order = order_id, "payment refused by the ledger");
+                tracing::info!(
+                    chat = ctx.chat,
+                    order = order_id,
+                    "payment refused by the ledger"
+                );
                 let mut v = failure("refused");
                 v.insert("fail_reason".into(), e.to_string());
                 return Ok(("payment_failed".into(), v));
@@ -97,7 +122,10 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     }
     let mut v = Vars::new();
     v.insert("receipt_lines".into(), receipts.join("\n"));
-    v.insert("pay_amount".into(), vars.get("pay_amount").cloned().unwrap_or_default());
+    v.insert(
+        "pay_amount".into(),
+        vars.get("pay_amount").cloned().unwrap_or_default(),
+    );
     Ok(("payment_ok".into(), v))
 }
 
@@ -110,12 +138,22 @@ fn bind_account(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         return Ok(("bind_refused".into(), Vars::new()));
     };
     if ctx.app.store.bind(ctx.chat, account_id)? {
-        ctx.app.store.remove_chat(&format!("bindfail/{}", ctx.chat))?;
+        ctx.app
+            .store
+            .remove_chat(&format!("bindfail/{}", ctx.chat))?;
         tracing::info!(chat = ctx.chat, account = %account_id, "chat bound");
-        let name = ctx.app.store.account(account_id)?.map(|a| a.data.name).unwrap_or_default();
+        let name = ctx
+            .app
+            .store
+            .account(account_id)?
+            .map(|a| a.data.name)
+            .unwrap_or_default();
         Ok(("bound".into(), Vars::from([("name".to_string(), name)])))
     } else {
-        tracing::info!(chat = ctx.chat, "binding refused: account held by another chat");
+        tracing::info!(
+            chat = ctx.chat,
+            "binding refused: account held by another chat"
+        );
         Ok(("bind_refused".into(), Vars::new()))
     }
 }
@@ -135,19 +173,39 @@ fn binding_failed(ctx: &EffectCtx) -> Result<()> {
 fn set_autopay(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Event> {
     let order = vars.get("order_id").cloned().unwrap_or_default();
     let owned = ctx.account.is_some_and(|a| {
-        ctx.app.store.order(&order).ok().flatten().is_some_and(|o| o.data.account_id == a.id)
+        ctx.app
+            .store
+            .order(&order)
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.data.account_id == a.id)
     });
     if !owned {
         return Ok(("payment_failed".into(), failure("bad_plan")));
     }
-    let card = if name == "set_autopay" { vars.get("card").map(String::as_str) } else { None };
+    let card = if name == "set_autopay" {
+        vars.get("card").map(String::as_str)
+    } else {
+        None
+    };
     ctx.app.store.set_autopay(&order, card, ctx.chat)?;
     Ok(("done".into(), Vars::new()))
 }
 
 fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
-    let reason = vars.get("ticket_reason").cloned().unwrap_or_else(|| "request".into());
-    let t = ctx.app.store.open_ticket(ctx.chat, ctx.account.map(|a| a.id.as_str()), &reason, &ctx.today.to_string())?;
+    let reason = vars
+        .get("ticket_reason")
+        .cloned()
+        .unwrap_or_else(|| "request".into());
+    let t = ctx.app.store.open_ticket(
+        ctx.chat,
+        ctx.account.map(|a| a.id.as_str()),
+        &reason,
+        &ctx.today.to_string(),
+    )?;
     tracing::info!(chat = ctx.chat, ticket = t.number, "ticket opened");
-    Ok(("ticket_opened".into(), Vars::from([("ticket_no".to_string(), t.number.to_string())])))
+    Ok((
+        "ticket_opened".into(),
+        Vars::from([("ticket_no".to_string(), t.number.to_string())]),
+    ))
 }

@@ -5,14 +5,20 @@ include!(concat!(env!("OUT_DIR"), "/embedded_dialogs.rs"));
 pub fn dialog_files() -> Vec<crate::dialog::SourceFile> {
     EMBEDDED_DIALOGS
         .iter()
-        .map(|(path, text)| crate::dialog::SourceFile { path: path.to_string(), text: text.to_string() })
+        .map(|(path, text)| crate::dialog::SourceFile {
+            path: path.to_string(),
+            text: text.to_string(),
+        })
         .collect()
 }
 
 pub fn nlu_files() -> Vec<crate::nlu::SourceFile> {
     EMBEDDED_DIALOGS
         .iter()
-        .map(|(path, text)| crate::nlu::SourceFile { path: path.to_string(), text: text.to_string() })
+        .map(|(path, text)| crate::nlu::SourceFile {
+            path: path.to_string(),
+            text: text.to_string(),
+        })
         .collect()
 }
 
@@ -27,7 +33,10 @@ pub fn files_on_disk(dir: &std::path::Path) -> std::io::Result<Vec<crate::dialog
                 todo.push(p);
             } else if p.extension().is_some_and(|e| e == "toml") {
                 let rel = p.strip_prefix(dir.parent().unwrap_or(dir)).unwrap_or(&p);
-                out.push(crate::dialog::SourceFile { path: rel.display().to_string(), text: std::fs::read_to_string(&p)? });
+                out.push(crate::dialog::SourceFile {
+                    path: rel.display().to_string(),
+                    text: std::fs::read_to_string(&p)?,
+                });
             }
         }
     }

@@ -51,17 +51,36 @@ pub struct App {
 }
 
 /// Effects the dialog files may name.
-pub const EFFECTS: &[&str] = &["post_payment", "bind_account", "binding_failed", "set_autopay", "stop_autopay", "open_ticket"];
+pub const EFFECTS: &[&str] = &[
+    "post_payment",
+    "bind_account",
+    "binding_failed",
+    "set_autopay",
+    "stop_autopay",
+    "open_ticket",
+];
 /// Events the app sends back into a conversation.
-pub const EVENTS: &[&str] = &["payment_ok", "payment_failed", "bound", "bind_refused", "done", "ticket_opened"];
+pub const EVENTS: &[&str] = &[
+    "payment_ok",
+    "payment_failed",
+    "bound",
+    "bind_refused",
+    "done",
+    "ticket_opened",
+];
 /// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card).
-pub const SLOTS: &[&str] = &["amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card"];
+pub const SLOTS: &[&str] = &[
+    "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card",
+];
 
 /// The names `dialogs check` accepts.
 pub fn known() -> Known {
     let own = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     Known {
-        intents: crate::nlu::Intent::ALL.iter().map(|i| i.as_str().to_string()).collect(),
+        intents: crate::nlu::Intent::ALL
+            .iter()
+            .map(|i| i.as_str().to_string())
+            .collect(),
         slots: own(SLOTS),
         actions: own(actions::ACTIONS),
         effects: own(EFFECTS),
@@ -89,7 +108,12 @@ impl App {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow!("the NLU patterns are invalid:\n{}", lines.join("\n"))
         })?;
-        Ok(App { store, flows, nlu, settings })
+        Ok(App {
+            store,
+            flows,
+            nlu,
+            settings,
+        })
     }
 
     fn account_of(&self, chat: &str) -> Result<Option<Account>> {
@@ -100,9 +124,17 @@ impl App {
     }
 
     /// One customer turn in chat `chat` on `today` (the account's calendar day) at `now`.
-    pub fn turn(&self, chat: &str, input: ChatInput, today: NaiveDate, now: DateTime<Utc>) -> Result<TurnOutput> {
+    pub fn turn(
+        &self,
+        chat: &str,
+        input: ChatInput,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<TurnOutput> {
         let account = self.account_of(chat)?;
-        let default_lang = account.as_ref().map_or(Lang::Zh, |a| dialog_lang(a.language));
+        let default_lang = account
+            .as_ref()
+            .map_or(Lang::Zh, |a| dialog_lang(a.language));
         let mut out = TurnOutput::default();
         let loaded = session_store::load(&self.store, chat, default_lang)?;
         let (session, restarted) = match loaded {
@@ -110,8 +142,13 @@ impl App {
             session_store::Loaded::Restarted(s) => (s, true),
         };
         if restarted {
-            let text = self.flows.text(session.lang, "common.session_restarted", &BTreeMap::new());
-            out.replies.push(Reply { text, buttons: Vec::new() });
+            let text = self
+                .flows
+                .text(session.lang, "common.session_restarted", &BTreeMap::new());
+            out.replies.push(Reply {
+                text,
+                buttons: Vec::new(),
+            });
         }
         let understanding;
         let slots;
@@ -122,15 +159,28 @@ impl App {
             ChatInput::Text(raw) => {
                 understanding = command_intent(raw).map_or_else(
                     || self.nlu.understand(raw, today),
-                    |intent| crate::nlu::Understanding { intent, slots: Default::default(), lang: crate::nlu::Lang::Zh },
+                    |intent| crate::nlu::Understanding {
+                        intent,
+                        slots: Default::default(),
+                        lang: crate::nlu::Lang::Zh,
+                    },
                 );
                 slots = slot_vars(raw, &understanding);
                 let problem = understanding.slots.problems.first().map(|p| match p {
                     crate::nlu::SlotProblem::Amount => "amount",
                     crate::nlu::SlotProblem::Date => "date",
                 });
-                out.trace.push(format!("intent={} slots={}", understanding.intent.as_str(), show_vars(&slots)));
-                Input::Text(Message { raw, intent: understanding.intent.as_str(), slots: &slots, slot_problem: problem })
+                out.trace.push(format!(
+                    "intent={} slots={}",
+                    understanding.intent.as_str(),
+                    show_vars(&slots)
+                ));
+                Input::Text(Message {
+                    raw,
+                    intent: understanding.intent.as_str(),
+                    slots: &slots,
+                    slot_problem: problem,
+                })
             }
         };
         let session = self.advance(chat, session, dialog_input, today, now, &mut out, 0)?;
@@ -158,11 +208,17 @@ impl App {
         // Re-read account and bill every round: an effect may have bound the chat or paid.
         let account = self.account_of(chat)?;
         let bill = match &account {
-            Some(a) => Some(self.store.bill(&a.id, today, &self.settings.policy).context("computing the bill")?),
+            Some(a) => Some(
+                self.store
+                    .bill(&a.id, today, &self.settings.policy)
+                    .context("computing the bill")?,
+            ),
             None => None,
         };
-        let (mut session, effects) = self.step_with(session, input, chat, account.as_ref(), bill.as_ref(), now)?;
-        out.trace.push(format!("state={}.{}", session.flow, session.state));
+        let (mut session, effects) =
+            self.step_with(session, input, chat, account.as_ref(), bill.as_ref(), now)?;
+        out.trace
+            .push(format!("state={}.{}", session.flow, session.state));
         let mut events = Vec::new();
         for effect in effects {
             match effect {
@@ -172,7 +228,13 @@ impl App {
                 }),
                 Effect::Emit { name, vars } => {
                     out.trace.push(format!("effect={name}"));
-                    let ctx = effects::EffectCtx { app: self, chat, account: account.as_ref(), today, now };
+                    let ctx = effects::EffectCtx {
+                        app: self,
+                        chat,
+                        account: account.as_ref(),
+                        today,
+                        now,
+                    };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
                     }
@@ -185,7 +247,15 @@ impl App {
                 break;
             }
             out.trace.push(format!("event={name}"));
-            session = self.advance(chat, session, Input::Event { name: &name, vars }, today, now, out, depth + 1)?;
+            session = self.advance(
+                chat,
+                session,
+                Input::Event { name: &name, vars },
+                today,
+                now,
+                out,
+                depth + 1,
+            )?;
         }
         Ok(session)
     }
@@ -219,7 +289,10 @@ impl App {
             payment_count: &count,
             history: &history,
         };
-        let dctx = dialog::Ctx { bound: account.is_some(), actions: &ctx };
+        let dctx = dialog::Ctx {
+            bound: account.is_some(),
+            actions: &ctx,
+        };
         Ok(self.flows.step(session, input, &dctx))
     }
 }

@@ -181,7 +181,11 @@ pub(super) fn build_state(
     let choices = st.choices.as_ref().map(|c| {
         for var in [&c.from, &c.set] {
             if !k.vars.contains(var.get_ref()) {
-                l.at(file, var, format!("unknown var `{}` in choices", var.get_ref()));
+                l.at(
+                    file,
+                    var,
+                    format!("unknown var `{}` in choices", var.get_ref()),
+                );
             }
         }
         Choices {
@@ -231,7 +235,10 @@ pub(super) fn reachability(
             .chain(st.on.values())
             .chain(st.events.values());
         let choice = st.choices.iter().map(|c| &c.goto);
-        for t in targets.chain(st.buttons.iter().map(|b| &b.goto)).chain(choice) {
+        for t in targets
+            .chain(st.buttons.iter().map(|b| &b.goto))
+            .chain(choice)
+        {
             if let Target::Goto { flow, state } = t {
                 todo.push((flow.clone(), state.clone()));
             }

@@ -20,7 +20,8 @@ pub struct Ticket {
 impl Store {
     /// Writes a chat record and flushes it.
     pub fn put_chat<T: Serialize>(&self, key: &str, origin: &str, value: T) -> Result<()> {
-        self.chat.insert(key.as_bytes(), Stored::new(origin, value).to_bytes())?;
+        self.chat
+            .insert(key.as_bytes(), Stored::new(origin, value).to_bytes())?;
         self.flush()
     }
 
@@ -54,7 +55,12 @@ impl Store {
     }
 
     /// Sets (Some) or stops (None) auto-debit on an order; only the card's last four digits.
-    pub fn set_autopay(&self, order_id: &str, card_last4: Option<&str>, origin: &str) -> Result<()> {
+    pub fn set_autopay(
+        &self,
+        order_id: &str,
+        card_last4: Option<&str>,
+        origin: &str,
+    ) -> Result<()> {
         let key = format!("autopay/{order_id}");
         match card_last4 {
             Some(card) => self.put_chat(&key, origin, card.to_string()),
@@ -66,10 +72,25 @@ impl Store {
     }
 
     /// Opens a ticket with the next number (counted, not sled ids, so numbers stay small).
-    pub fn open_ticket(&self, chat: &str, account_id: Option<&str>, reason: &str, today: &str) -> Result<Ticket> {
-        let last = self.chat.scan_prefix(b"ticket/").keys().next_back().transpose()?;
+    pub fn open_ticket(
+        &self,
+        chat: &str,
+        account_id: Option<&str>,
+        reason: &str,
+        today: &str,
+    ) -> Result<Ticket> {
+        let last = self
+            .chat
+            .scan_prefix(b"ticket/")
+            .keys()
+            .next_back()
+            .transpose()?;
         let number = last
-            .and_then(|k| std::str::from_utf8(&k[7..]).ok().and_then(|n| n.parse::<u64>().ok()))
+            .and_then(|k| {
+                std::str::from_utf8(&k[7..])
+                    .ok()
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
             .unwrap_or(0)
             + 1;
         let ticket = Ticket {

@@ -1,7 +1,9 @@
 //! The one integration-test binary: every test module of the project.
 
+mod chat_robustness;
 mod dialog;
 mod domain;
 mod domain_props;
 mod import;
 mod nlu;
+mod transcripts;

@@ -1,0 +1,1 @@
+//! Chat robustness (filled in by the transcript work).
