@@ -207,7 +207,7 @@ fn run_chat(
 
 fn run_nlu(cli: &Cli) -> Result<(), Failure> {
     use std::io::Read;
-    let nlu = crate::nlu::Nlu::from_files(&crate::app::embedded::nlu_files()).map_err(|e| {
+    let nlu = crate::nlu::Nlu::from_files(&crate::embedded::dialog_files()).map_err(|e| {
         anyhow::anyhow!(
             "NLU patterns invalid: {}",
             e.iter()
@@ -230,9 +230,9 @@ fn run_nlu(cli: &Cli) -> Result<(), Failure> {
 fn run_dialogs(action: &str, dir: Option<&std::path::Path>) -> Result<(), Failure> {
     let default = std::path::Path::new("dialogs");
     let files = match dir.or(default.is_dir().then_some(default)) {
-        Some(d) => crate::app::embedded::files_on_disk(d)
+        Some(d) => crate::embedded::files_on_disk(d)
             .map_err(|e| Failure::BadInput(format!("{}: {e}", d.display())))?,
-        None => crate::app::embedded::dialog_files(),
+        None => crate::embedded::dialog_files(),
     };
     let known = crate::app::known();
     if action == "graph" {
@@ -249,14 +249,7 @@ fn run_dialogs(action: &str, dir: Option<&std::path::Path>) -> Result<(), Failur
         return Ok(());
     }
     let (report, ok) = crate::dialog::check_report(&files, &known);
-    let nlu_files: Vec<crate::nlu::SourceFile> = files
-        .iter()
-        .map(|f| crate::nlu::SourceFile {
-            path: f.path.clone(),
-            text: f.text.clone(),
-        })
-        .collect();
-    let nlu_errors = crate::nlu::Nlu::from_files(&nlu_files)
+    let nlu_errors = crate::nlu::Nlu::from_files(&files)
         .err()
         .unwrap_or_default();
     if ok && nlu_errors.is_empty() {

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod dialog;
+pub mod embedded;
 pub mod domain;
 pub mod import;
 pub mod nlu;

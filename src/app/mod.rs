@@ -5,10 +5,10 @@
 pub mod actions;
 pub mod chat;
 mod effects;
-pub mod embedded;
 mod session_store;
 
 use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
+use crate::embedded;
 use crate::domain::{Account, AccountBill, Language};
 use crate::nlu::Nlu;
 use crate::settings::Settings;
@@ -104,7 +104,7 @@ impl App {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow!("the dialogs are invalid:\n{}", lines.join("\n"))
         })?;
-        let nlu = Nlu::from_files(&embedded::nlu_files()).map_err(|errors| {
+        let nlu = Nlu::from_files(&embedded::dialog_files()).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow!("the NLU patterns are invalid:\n{}", lines.join("\n"))
         })?;

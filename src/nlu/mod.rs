@@ -13,30 +13,10 @@ mod slots;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
-use std::fmt;
 
 pub use intent::Intent;
 
-/// A pattern file: its path (as shown in errors) and its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceFile {
-    pub path: String,
-    pub text: String,
-}
-
-/// One problem in a pattern file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoadError {
-    pub path: String,
-    pub line: usize,
-    pub message: String,
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path, self.line, self.message)
-    }
-}
+pub use crate::dialog::{LoadError, SourceFile};
 
 /// Language of a message: any CJK character makes it Chinese.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -170,10 +150,7 @@ pub fn run_nlu_lines(nlu: &Nlu, input: &str, today: NaiveDate) -> String {
     out
 }
 
-/// The pattern files shipped in the binary, for a fresh clone without a data dir.
+/// The pattern files shipped in the binary (every embedded dialogs/ file; non-NLU ones are skipped).
 pub fn builtin_files() -> Vec<SourceFile> {
-    vec![SourceFile {
-        path: "dialogs/nlu/intents.toml".into(),
-        text: include_str!("../../dialogs/nlu/intents.toml").into(),
-    }]
+    crate::embedded::dialog_files()
 }

@@ -6,4 +6,5 @@ mod domain;
 mod domain_props;
 mod import;
 mod nlu;
+mod tidy;
 mod transcripts;

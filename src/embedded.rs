@@ -1,4 +1,5 @@
-//! The dialogs/ files compiled into the binary (see build.rs), as the engine and NLU take them.
+//! The dialogs/ files compiled into the binary by build.rs (flows, texts and NLU patterns), so
+//! the bot runs from any folder. Pure data; `files_on_disk` serves `dialogs check` on a folder.
 
 include!(concat!(env!("OUT_DIR"), "/embedded_dialogs.rs"));
 
@@ -6,16 +7,6 @@ pub fn dialog_files() -> Vec<crate::dialog::SourceFile> {
     EMBEDDED_DIALOGS
         .iter()
         .map(|(path, text)| crate::dialog::SourceFile {
-            path: path.to_string(),
-            text: text.to_string(),
-        })
-        .collect()
-}
-
-pub fn nlu_files() -> Vec<crate::nlu::SourceFile> {
-    EMBEDDED_DIALOGS
-        .iter()
-        .map(|(path, text)| crate::nlu::SourceFile {
             path: path.to_string(),
             text: text.to_string(),
         })
