@@ -14,7 +14,8 @@ pub struct ActionCtx<'a> {
     pub lang: Lang,
     pub policy: &'a Policy,
     pub account: Option<&'a Account>,
-    pub bill: Option<&'a AccountBill>,
+    /// The account's bill on today, computed on first use (most turns never need it).
+    pub bill: &'a LazyBill<'a>,
     /// Whether a binding attempt is allowed now (not locked after too many failures).
     pub binding_locked: bool,
     /// Looks up an account by normalised phone (binding).
@@ -22,6 +23,41 @@ pub struct ActionCtx<'a> {
     pub autopay_card: &'a dyn Fn(&str) -> Option<String>,
     pub payment_count: &'a dyn Fn(&str) -> usize,
     pub history: &'a dyn Fn(&str) -> Vec<crate::domain::Payment>,
+}
+
+/// A bill computed at most once per step, only when an action reads it.
+/// A failure to compute it is remembered, so the turn fails instead of showing a wrong "nothing due".
+pub struct LazyBill<'a> {
+    cell: std::cell::OnceCell<Option<AccountBill>>,
+    load: &'a dyn Fn() -> anyhow::Result<Option<AccountBill>>,
+    error: std::cell::RefCell<Option<anyhow::Error>>,
+}
+
+impl<'a> LazyBill<'a> {
+    pub fn new(load: &'a dyn Fn() -> anyhow::Result<Option<AccountBill>>) -> Self {
+        LazyBill {
+            cell: std::cell::OnceCell::new(),
+            load,
+            error: std::cell::RefCell::new(None),
+        }
+    }
+
+    pub fn get(&self) -> Option<&AccountBill> {
+        self.cell
+            .get_or_init(|| match (self.load)() {
+                Ok(bill) => bill,
+                Err(e) => {
+                    *self.error.borrow_mut() = Some(e);
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// The error of a failed computation, if any.
+    pub fn take_error(&self) -> Option<anyhow::Error> {
+        self.error.borrow_mut().take()
+    }
 }
 
 /// The names dialog files may use, checked by `dialogs check`.
@@ -138,13 +174,14 @@ impl ActionCtx<'_> {
 
     fn active(&self) -> Vec<&OrderView> {
         self.bill
+            .get()
             .map(|b| b.active_orders().collect())
             .unwrap_or_default()
     }
 
     fn chosen(&self, vars: &Vars) -> Option<&OrderView> {
         let id = vars.get("order_id")?;
-        self.bill?.orders.iter().find(|o| &o.order.id == id)
+        self.bill.get()?.orders.iter().find(|o| &o.order.id == id)
     }
 
     fn order_line_vars(o: &OrderView) -> Vars {
@@ -161,7 +198,7 @@ impl ActionCtx<'_> {
     }
 
     fn bill_summary(&self, vars: &mut Vars) -> &'static str {
-        let Some(bill) = self.bill else {
+        let Some(bill) = self.bill.get() else {
             return "no_orders";
         };
         let mut lines = Vec::new();
@@ -189,7 +226,7 @@ impl ActionCtx<'_> {
     }
 
     fn order_choices(&self, vars: &mut Vars) -> &'static str {
-        let orders: Vec<&OrderView> = match self.bill {
+        let orders: Vec<&OrderView> = match self.bill.get() {
             Some(b) => b.orders.iter().collect(),
             None => Vec::new(),
         };
@@ -259,7 +296,9 @@ impl ActionCtx<'_> {
     }
 
     fn payment_history(&self, vars: &mut Vars) -> &'static str {
-        let Some(bill) = self.bill else { return "none" };
+        let Some(bill) = self.bill.get() else {
+            return "none";
+        };
         let mut lines = Vec::new();
         for o in &bill.orders {
             for p in (self.history)(&o.order.id) {
@@ -423,6 +462,7 @@ impl ActionCtx<'_> {
     fn fee_facts(&self, vars: &mut Vars) -> &'static str {
         let lines: Vec<String> = self
             .bill
+            .get()
             .map(|b| b.orders.iter().collect::<Vec<_>>())
             .unwrap_or_default()
             .iter()
@@ -452,7 +492,7 @@ impl ActionCtx<'_> {
     }
 
     fn overdue_facts(&self, vars: &mut Vars) -> &'static str {
-        let Some(bill) = self.bill else {
+        let Some(bill) = self.bill.get() else {
             return "not_overdue";
         };
         let mut lines = Vec::new();

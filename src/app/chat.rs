@@ -89,9 +89,26 @@ pub fn run(
         if !opts.interactive {
             writeln!(out, "> {text}")?;
         }
-        let turn = app.turn(&chat, ChatInput::Text(text), today(), Utc::now())?;
-        for r in &turn.replies {
-            print_reply(out, r)?;
+        match app.turn(&chat, ChatInput::Text(text), today(), Utc::now()) {
+            Ok(turn) => {
+                for r in &turn.replies {
+                    print_reply(out, r)?;
+                }
+            }
+            Err(e) => {
+                tracing::error!(chat, "turn failed: {e:#}");
+                let lang = opts.lang.unwrap_or(Lang::Zh);
+                let text = app
+                    .flows
+                    .text(lang, "common.internal_error", &Default::default());
+                print_reply(
+                    out,
+                    &Reply {
+                        text,
+                        buttons: Vec::new(),
+                    },
+                )?;
+            }
         }
         out.flush()?;
     }

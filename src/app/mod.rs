@@ -8,8 +8,8 @@ mod effects;
 mod session_store;
 
 use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
-use crate::embedded;
 use crate::domain::{Account, AccountBill, Language};
+use crate::embedded;
 use crate::nlu::Nlu;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -205,18 +205,10 @@ impl App {
         out: &mut TurnOutput,
         depth: usize,
     ) -> Result<dialog::Session> {
-        // Re-read account and bill every round: an effect may have bound the chat or paid.
+        // Re-read the account every round: an effect may have bound the chat.
         let account = self.account_of(chat)?;
-        let bill = match &account {
-            Some(a) => Some(
-                self.store
-                    .bill(&a.id, today, &self.settings.policy)
-                    .context("computing the bill")?,
-            ),
-            None => None,
-        };
         let (mut session, effects) =
-            self.step_with(session, input, chat, account.as_ref(), bill.as_ref(), now)?;
+            self.step_with(session, input, chat, account.as_ref(), today, now)?;
         out.trace
             .push(format!("state={}.{}", session.flow, session.state));
         let mut events = Vec::new();
@@ -266,10 +258,22 @@ impl App {
         input: Input,
         chat: &str,
         account: Option<&Account>,
-        bill: Option<&AccountBill>,
+        today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(dialog::Session, Vec<Effect>)> {
         let store = &self.store;
+        let policy = &self.settings.policy;
+        let load_bill = || -> Result<Option<AccountBill>> {
+            match account {
+                Some(a) => Ok(Some(
+                    store
+                        .bill(&a.id, today, policy)
+                        .context("computing the bill")?,
+                )),
+                None => Ok(None),
+            }
+        };
+        let bill = actions::LazyBill::new(&load_bill);
         let by_phone = |phone: &str| -> Option<Account> {
             let id = store.account_id_by_phone(phone).ok()??;
             store.account(&id).ok()?.map(|s| s.data)
@@ -282,7 +286,7 @@ impl App {
             lang: session.lang,
             policy: &self.settings.policy,
             account,
-            bill,
+            bill: &bill,
             binding_locked: effects::binding_locked(store, chat, now)?,
             account_by_phone: &by_phone,
             autopay_card: &card,
@@ -293,7 +297,11 @@ impl App {
             bound: account.is_some(),
             actions: &ctx,
         };
-        Ok(self.flows.step(session, input, &dctx))
+        let stepped = self.flows.step(session, input, &dctx);
+        match bill.take_error() {
+            Some(e) => Err(e),
+            None => Ok(stepped),
+        }
     }
 }
 

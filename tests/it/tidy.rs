@@ -26,7 +26,17 @@ fn root() -> PathBuf {
 
 #[test]
 fn the_pure_core_has_no_floats_clock_io_or_frameworks() {
-    let banned = ["f64", "f32", "Utc::now", "Local::now", "teloxide", "sled::", "tokio::", "std::fs", "std::net"];
+    let banned = [
+        "f64",
+        "f32",
+        "Utc::now",
+        "Local::now",
+        "teloxide",
+        "sled::",
+        "tokio::",
+        "std::fs",
+        "std::net",
+    ];
     let mut hits = Vec::new();
     for dir in ["src/domain", "src/dialog", "src/nlu"] {
         for file in rust_files(&root().join(dir)) {
@@ -47,7 +57,11 @@ fn the_pure_core_has_no_floats_clock_io_or_frameworks() {
             }
         }
     }
-    assert!(hits.is_empty(), "the pure core must stay pure:\n{}", hits.join("\n"));
+    assert!(
+        hits.is_empty(),
+        "the pure core must stay pure:\n{}",
+        hits.join("\n")
+    );
 }
 
 #[test]
