@@ -17,20 +17,20 @@ A1004,陈杰,13600001357,0042,zh,Asia/Shanghai
 A1005,Emma Zhou,15900009999,7788,en,Europe/London
 ";
 
-/// (order, account, item, principal, periods, method, monthly rate, first due, installments paid on time)
-fn orders(
-    today: NaiveDate,
-) -> Vec<(
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    u32,
-    &'static str,
-    &'static str,
-    NaiveDate,
-    u32,
-)> {
+/// One demo order: terms, and how many installments were paid on time.
+struct DemoOrder {
+    id: &'static str,
+    account: &'static str,
+    item: &'static str,
+    principal: &'static str,
+    periods: u32,
+    method: &'static str,
+    rate: &'static str,
+    first_due: NaiveDate,
+    paid_on_time: u32,
+}
+
+fn orders(today: NaiveDate) -> Vec<DemoOrder> {
     let back = |months: u32, days: u64| {
         today
             .checked_sub_months(Months::new(months))
@@ -38,9 +38,21 @@ fn orders(
             - Days::new(days)
     };
     let ahead = |days: u64| today + Days::new(days);
+    let o =
+        |id, account, item, principal, periods, method, rate, first_due, paid_on_time| DemoOrder {
+            id,
+            account,
+            item,
+            principal,
+            periods,
+            method,
+            rate,
+            first_due,
+            paid_on_time,
+        };
     vec![
         // current: six paid, the seventh due in 24 days
-        (
+        o(
             "MI2026050101",
             "A1001",
             "Xiaomi 15 Pro",
@@ -52,7 +64,7 @@ fn orders(
             6,
         ),
         // in grace: two paid, the third due two days ago
-        (
+        o(
             "HW2026080201",
             "A1002",
             "Huawei MatePad",
@@ -64,7 +76,7 @@ fn orders(
             2,
         ),
         // overdue about 40 days: three paid, the fourth 40 days late, the fifth 10 days late
-        (
+        o(
             "OP2026040301",
             "A1003",
             "OPPO Find X8",
@@ -76,7 +88,7 @@ fn orders(
             3,
         ),
         // two orders
-        (
+        o(
             "LX2026060401",
             "A1004",
             "Lenovo ThinkBook 14",
@@ -87,7 +99,7 @@ fn orders(
             back(4, 0) + Days::new(10),
             4,
         ),
-        (
+        o(
             "JD2026090402",
             "A1004",
             "AirPods Pro",
@@ -98,8 +110,8 @@ fn orders(
             ahead(5),
             0,
         ),
-        // settled early last month
-        (
+        // settled early, nine days after its seventh installment
+        o(
             "SN2026010501",
             "A1005",
             "Sony WH-1000XM5",
@@ -116,8 +128,21 @@ fn orders(
 pub fn orders_csv(today: NaiveDate) -> String {
     let mut csv = "order_id,account_id,item,principal,periods,method,monthly_rate,first_due_date\n"
         .to_string();
-    for (id, acc, item, p, n, m, r, first, _) in orders(today) {
-        csv += &format!("{id},{acc},{item},{p},{n},{m},{r},{first}\n");
+    for o in orders(today) {
+        let t = (
+            o.id,
+            o.account,
+            o.item,
+            o.principal,
+            o.periods,
+            o.method,
+            o.rate,
+            o.first_due,
+        );
+        csv += &format!(
+            "{},{},{},{},{},{},{},{}\n",
+            t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7
+        );
     }
     csv
 }
@@ -125,7 +150,16 @@ pub fn orders_csv(today: NaiveDate) -> String {
 /// On-time payments of the first installments; the settled account pays its quote afterwards.
 pub fn payments_csv(today: NaiveDate, policy: &Policy) -> Result<String> {
     let mut csv = "payment_id,order_id,amount,paid_on,kind\n".to_string();
-    for (id, _, _, p, n, m, r, first, paid) in orders(today) {
+    for o in orders(today) {
+        let (id, p, n, m, r, first, paid) = (
+            o.id,
+            o.principal,
+            o.periods,
+            o.method,
+            o.rate,
+            o.first_due,
+            o.paid_on_time,
+        );
         let terms = Terms {
             principal: Money::parse_positive(p)?,
             periods: n,

@@ -318,7 +318,7 @@ impl ActionCtx<'_> {
         if lines.is_empty() {
             return "none";
         }
-        lines.sort_by(|a, b| b.0.cmp(&a.0));
+        lines.sort_by_key(|l| std::cmp::Reverse(l.0));
         let shown: Vec<String> = lines.into_iter().take(20).map(|(_, l)| l).collect();
         set(vars, "history_lines", shown.join("\n"));
         "ok"
