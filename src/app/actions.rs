@@ -76,6 +76,7 @@ pub const ACTIONS: &[&str] = &[
     "overdue_facts",
     "verify_phone",
     "verify_id",
+    "order_name",
 ];
 
 /// Every var an action, effect, event or slot can set.
@@ -152,11 +153,12 @@ impl crate::dialog::Actions for ActionCtx<'_> {
             "quote_order" => self.quote_order(vars),
             "quote_settlement" => self.quote_settlement(vars),
             "autopay_status" => self.autopay_status(vars),
-            "check_card" => check_card(vars),
+            "check_card" => self.check_card(vars),
             "fee_facts" => self.fee_facts(vars),
             "overdue_facts" => self.overdue_facts(vars),
             "verify_phone" => self.verify_phone(vars),
             "verify_id" => self.verify_id(vars),
+            "order_name" => self.order_name(vars),
             _ => "unknown_action",
         };
         outcome.to_string()
@@ -202,10 +204,22 @@ impl ActionCtx<'_> {
             return "no_orders";
         };
         let mut lines = Vec::new();
+        let mut late = false;
         for o in bill.active_orders() {
             let v = Self::order_line_vars(o);
             if o.overdue_total.is_positive() {
-                lines.push(self.line("bill.line_overdue", &v));
+                let only_grace = o
+                    .installments
+                    .iter()
+                    .filter(|i| i.due_date < bill.today && i.remaining.is_positive())
+                    .all(|i| i.status == crate::domain::InstallmentStatus::Grace);
+                late |= !only_grace;
+                let key = if only_grace {
+                    "bill.line_grace"
+                } else {
+                    "bill.line_overdue"
+                };
+                lines.push(self.line(key, &v));
             }
             if o.next_due.is_some() {
                 lines.push(self.line("bill.line_next", &v));
@@ -218,8 +232,10 @@ impl ActionCtx<'_> {
         set(vars, "bill_total", bill.bill_total());
         if lines.is_empty() {
             "nothing_due"
-        } else if bill.overdue_total().is_positive() {
+        } else if late {
             "overdue"
+        } else if bill.overdue_total().is_positive() {
+            "grace"
         } else {
             "ok"
         }
@@ -528,6 +544,31 @@ impl ActionCtx<'_> {
         "ok"
     }
 
+    fn order_name(&self, vars: &mut Vars) -> &'static str {
+        match self.chosen(vars).map(|o| o.order.item.clone()) {
+            Some(item) => {
+                set(vars, "item", item);
+                "ok"
+            }
+            None => "unknown_order",
+        }
+    }
+
+    /// A card's last four digits, and the chosen order's name for the confirmation.
+    fn check_card(&self, vars: &mut Vars) -> &'static str {
+        if let Some(item) = self.chosen(vars).map(|o| o.order.item.clone()) {
+            set(vars, "item", item);
+        }
+        let ok = vars
+            .get("card")
+            .is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()));
+        if ok {
+            "ok"
+        } else {
+            "bad"
+        }
+    }
+
     fn verify_phone(&self, vars: &mut Vars) -> &'static str {
         if self.binding_locked {
             return "locked";
@@ -557,16 +598,5 @@ impl ActionCtx<'_> {
             }
             _ => "mismatch",
         }
-    }
-}
-
-fn check_card(vars: &mut Vars) -> &'static str {
-    let ok = vars
-        .get("card")
-        .is_some_and(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()));
-    if ok {
-        "ok"
-    } else {
-        "bad"
     }
 }

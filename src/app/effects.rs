@@ -47,14 +47,20 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
     }
 }
 
-/// A stable payment id from the idempotency key (FNV-1a), so a replay names the same payment.
-fn payment_id(key: &str, today: NaiveDate) -> String {
+/// A payment id that sorts after every earlier payment of the order on the same day (the ledger
+/// allocates same-day payments in id order) and is stable for the idempotency key (FNV-1a), so
+/// a replay names the same payment: `C<date>-<sequence>-<hash>`.
+fn payment_id(key: &str, today: NaiveDate, sequence: usize) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("C{}{:08X}", today.format("%Y%m%d"), h as u32)
+    format!(
+        "C{}-{sequence:04}-{:06X}",
+        today.format("%Y%m%d"),
+        h as u32 & 0xFF_FFFF
+    )
 }
 
 /// Pays every line of `pay_plan` (order, amount, kind, payments seen when quoted) through the
@@ -88,13 +94,13 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         } else {
             PaymentKind::Installment
         };
+        let sequence = seen.parse::<usize>().unwrap_or(0) + 1;
         let payment = Payment {
-            id: payment_id(&key, ctx.today),
+            id: payment_id(&key, ctx.today, sequence),
             amount,
             paid_on: ctx.today,
             kind,
         };
-        let _ = seen;
         let origin = format!("chat:{}:sandbox", ctx.chat);
         match ctx.app.store.record_payment(
             order_id,

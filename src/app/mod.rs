@@ -360,7 +360,8 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
     if crate::domain::IdLast4::parse(t).is_some() {
         v.insert("id_last4".into(), t.to_ascii_uppercase());
     }
-    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+    // Any run of digits is offered as a card number; the card step checks it has four.
+    if (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
         v.insert("card".into(), t.to_string());
     }
     v

@@ -14,6 +14,8 @@ pub const MAX_HOPS: usize = 16;
 pub const MISUNDERSTOOD_LIMIT: u8 = 3;
 /// Raw texts that mean "go back" in any state.
 pub const BACK_WORDS: [&str; 3] = ["back", "返回", "上一步"];
+/// Raw texts that mean "the main menu" in any state.
+pub const MENU_WORDS: [&str; 6] = ["menu", "main menu", "菜单", "主菜单", "/menu", "/start"];
 
 impl Flows {
     /// One step of a conversation.
@@ -272,6 +274,10 @@ impl Run<'_> {
         let Some(st) = self.state().cloned() else {
             return;
         };
+        if MENU_WORDS.iter().any(|w| raw.eq_ignore_ascii_case(w)) {
+            understood(self);
+            return self.enter(&Target::Menu, Vec::new());
+        }
         if BACK_WORDS.iter().any(|w| raw.eq_ignore_ascii_case(w)) {
             understood(self);
             return self.enter(&Target::Back, Vec::new());

@@ -343,3 +343,245 @@ fn transcript_format_round_trips() -> Result<()> {
     assert_eq!(generate(&again)?, generated);
     Ok(())
 }
+
+// ---------------------------------------------------------------- amounts = statement
+
+use rust_decimal::Decimal;
+use statement::StatementDoc;
+
+const DEMO_ACCOUNTS: [&str; 5] = ["A1001", "A1002", "A1003", "A1004", "A1005"];
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap_or_else(|_| panic!("not an amount: {s:?}"))
+}
+
+fn statement_of(app: &App, account: &str, today: NaiveDate) -> Result<StatementDoc> {
+    Ok(statement::document(&app.store.bill(
+        account,
+        today,
+        &app.settings.policy,
+    )?))
+}
+
+/// Everything paid into an order, per the statement.
+fn paid_on_order(doc: &StatementDoc, order: &str) -> Decimal {
+    doc.orders
+        .iter()
+        .filter(|o| o.order_id == order)
+        .flat_map(|o| o.installments.iter())
+        .map(|i| dec(&i.paid))
+        .sum()
+}
+
+fn all_text(turn: &TurnOutput) -> String {
+    let texts: Vec<&str> = turn.replies.iter().map(|r| r.text.as_str()).collect();
+    texts.join("\n")
+}
+
+/// Presses the button of the last reply whose label satisfies `pick`.
+fn press(
+    app: &App,
+    chat: &str,
+    turn: &TurnOutput,
+    pick: impl Fn(&str) -> bool,
+) -> Result<(TurnOutput, String)> {
+    let (_, data) = last_buttons(turn)
+        .into_iter()
+        .find(|(label, _)| pick(label))
+        .with_context(|| format!("no such button in {:?}", turn.replies))?;
+    let t = today();
+    Ok((
+        app.turn(chat, ChatInput::Button(data.clone()), t, now_on(t))?,
+        data,
+    ))
+}
+
+fn bound_app(account: &str) -> Result<(App, String)> {
+    let app = demo_app(today())?;
+    let chat = format!("t:{account}");
+    assert!(app.store.bind(&chat, account)?);
+    app.set_lang(&chat, Lang::Zh)?;
+    app.turn(&chat, ChatInput::Start, today(), now_on(today()))?;
+    Ok((app, chat))
+}
+
+fn say(app: &App, chat: &str, text: &str) -> Result<TurnOutput> {
+    let t = today();
+    app.turn(chat, ChatInput::Text(text.into()), t, now_on(t))
+}
+
+#[test]
+fn transcripts_bill_amounts_equal_the_statement() -> Result<()> {
+    for account in DEMO_ACCOUNTS {
+        let (app, chat) = bound_app(account)?;
+        let doc = statement_of(&app, account, today())?;
+        let text = all_text(&say(&app, &chat, "查账单")?);
+        if dec(&doc.overdue_total) > Decimal::ZERO {
+            assert!(
+                text.contains(&format!("¥{}", doc.overdue_total)),
+                "{account}: the bill does not show the statement's overdue total {}:\n{text}",
+                doc.overdue_total
+            );
+        }
+        for o in &doc.orders {
+            if let Some(next) = &o.next_due {
+                assert!(
+                    text.contains(&format!("{} 应还 ¥{}", next.date, next.amount)),
+                    "{account} {}: the bill does not show next due {} ¥{}:\n{text}",
+                    o.order_id,
+                    next.date,
+                    next.amount
+                );
+            }
+            if dec(&o.overdue_total) > Decimal::ZERO {
+                assert!(
+                    text.contains(&format!("{}）已逾期 ¥{}", o.order_id, o.overdue_total)),
+                    "{account} {}: the bill does not show the order's overdue {}:\n{text}",
+                    o.order_id,
+                    o.overdue_total
+                );
+            }
+        }
+        if doc.orders.iter().all(|o| o.next_due.is_none()) && doc.overdue_total == "0.00" {
+            assert!(text.contains("没有待还款项"), "{account}: {text}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn transcripts_settlement_quotes_equal_the_statement() -> Result<()> {
+    let mut quoted = 0;
+    for account in DEMO_ACCOUNTS {
+        let doc = statement_of(&demo_app(today())?, account, today())?;
+        for o in doc.orders.iter().filter(|o| o.status == "active") {
+            let quote = o
+                .settlement_quote
+                .as_ref()
+                .with_context(|| format!("{}: active without a quote", o.order_id))?;
+            let (app, chat) = bound_app(account)?;
+            let mut turn = say(&app, &chat, "我想提前结清")?;
+            if turn.trace.last().is_some_and(|s| s == "state=settle.pick") {
+                turn = press(&app, &chat, &turn, |l| l.contains(&o.order_id))?.0;
+            }
+            let text = all_text(&turn);
+            assert_eq!(
+                turn.trace.last().map(String::as_str),
+                Some("state=settle.quote"),
+                "{account} {}: {text}",
+                o.order_id
+            );
+            assert!(
+                text.contains(&format!("需支付 ¥{quote}")),
+                "{account} {}: the settle flow does not quote the statement's {quote}:\n{text}",
+                o.order_id
+            );
+            quoted += 1;
+        }
+    }
+    assert!(quoted >= 4, "only {quoted} active orders quoted");
+    Ok(())
+}
+
+/// After a repayment in chat the statement of the same day shows exactly that payment, and the
+/// confirm button pressed again pays nothing more.
+#[test]
+fn transcripts_chat_payments_reach_the_statement_once() -> Result<()> {
+    // (account, what the customer does: `bill` = the pay-this-bill button, else the text typed)
+    let cases: &[(&str, &str)] = &[
+        ("A1003", "还100"),
+        ("A1003", "bill"),
+        ("A1002", "bill"),
+        ("A1001", "bill"),
+        ("A1004", "bill"),
+    ];
+    for (account, how) in cases {
+        let (app, chat) = bound_app(account)?;
+        let before = statement_of(&app, account, today())?;
+        // What the chat should charge per order.
+        let expected: Vec<(String, Decimal)> = before
+            .orders
+            .iter()
+            .filter(|o| o.status == "active")
+            .map(|o| {
+                let amount = if *how == "bill" {
+                    dec(&o.overdue_total)
+                        + o.next_due
+                            .as_ref()
+                            .map_or(Decimal::ZERO, |n| dec(&n.amount))
+                } else {
+                    dec("100.00")
+                };
+                (o.order_id.clone(), amount)
+            })
+            .filter(|(_, a)| *a > Decimal::ZERO)
+            .collect();
+        let total: Decimal = expected.iter().map(|(_, a)| *a).sum();
+        let confirm = if *how == "bill" {
+            let choose = say(&app, &chat, "还款")?;
+            press(&app, &chat, &choose, |l| l == "还本期账单")?.0
+        } else {
+            say(&app, &chat, how)?
+        };
+        let text = all_text(&confirm);
+        assert!(
+            text.contains(&format!("本次将支付 ¥{total:.2}")),
+            "{account} {how}: expected to be asked for ¥{total:.2}:\n{text}"
+        );
+        let counts: Vec<usize> = expected
+            .iter()
+            .map(|(o, _)| app.store.payments_of(o).map(|p| p.len()))
+            .collect::<Result<_>>()?;
+        let (receipt, data) = press(&app, &chat, &confirm, |l| l == "确认支付")?;
+        assert!(
+            receipt.trace.iter().any(|t| t == "event=payment_ok"),
+            "{account} {how}: {:?}",
+            receipt.trace
+        );
+        let after = statement_of(&app, account, today())?;
+        for ((order, amount), count) in expected.iter().zip(&counts) {
+            assert_eq!(
+                paid_on_order(&after, order) - paid_on_order(&before, order),
+                *amount,
+                "{account} {how} {order}: paid did not grow by the amount paid in chat"
+            );
+            assert_eq!(app.store.payments_of(order)?.len(), count + 1);
+        }
+        let (old_overdue, new_overdue) = (dec(&before.overdue_total), dec(&after.overdue_total));
+        if *how == "bill" {
+            assert_eq!(
+                new_overdue,
+                Decimal::ZERO,
+                "{account}: overdue left after paying the bill"
+            );
+        } else {
+            assert_eq!(
+                new_overdue,
+                old_overdue - total,
+                "{account} {how}: overdue not reduced by it"
+            );
+        }
+        // The same confirmation pressed again: expired, nothing more applied.
+        let t = today();
+        let again = app.turn(&chat, ChatInput::Button(data), t, now_on(t))?;
+        assert!(
+            !again.trace.iter().any(|t| t.starts_with("effect=")),
+            "{:?}",
+            again.trace
+        );
+        for ((order, _), count) in expected.iter().zip(&counts) {
+            assert_eq!(
+                app.store.payments_of(order)?.len(),
+                count + 1,
+                "{account} {how} {order}: the stale confirm paid again"
+            );
+        }
+        let last = statement_of(&app, account, today())?;
+        assert_eq!(
+            serde_json::to_string(&last)?,
+            serde_json::to_string(&after)?,
+            "{account}: the statement changed after a stale confirm"
+        );
+    }
+    Ok(())
+}
