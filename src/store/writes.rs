@@ -19,6 +19,9 @@ pub struct ImportBatch {
     pub payments: Vec<Stored<PaymentRow>>,
 }
 
+/// Imports at least this large are read back after the commit (`Store::settle`).
+const SETTLE_FROM: usize = 1000;
+
 /// What happened to a payment the chat asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PaymentOutcome {
@@ -105,7 +108,30 @@ impl Store {
             .map_err(|e: TransactionError<anyhow::Error>| {
                 anyhow::anyhow!("import transaction failed: {e:?}")
             })?;
-        self.flush()
+        self.flush()?;
+        self.settle(batch)
+    }
+
+    /// Reads back every key a large import wrote. sled leaves work behind a big transaction
+    /// (old node versions to free, nodes to split); each read does a share of it, so this pays
+    /// it during the import instead of on the first statements after it. Cost ∝ the batch.
+    fn settle(&self, batch: &ImportBatch) -> Result<()> {
+        if batch.accounts.len() + batch.orders.len() + batch.payments.len() < SETTLE_FROM {
+            return Ok(());
+        }
+        for o in &batch.orders {
+            self.orders.get(o.data.id.as_bytes())?;
+            let key = composite_key(&[&o.data.account_id, &o.data.id]);
+            self.account_orders.get(key)?;
+        }
+        for p in &batch.payments {
+            let row = &p.data;
+            self.payments.get(row.payment.id.as_bytes())?;
+            let date = row.payment.paid_on.to_string();
+            let key = composite_key(&[&row.order_id, &date, &row.payment.id]);
+            self.order_payments.get(key)?;
+        }
+        Ok(())
     }
 
     fn order_rev_now(&self, order_id: &str) -> Result<Option<sled::IVec>> {
