@@ -77,16 +77,45 @@ pub fn order_view(
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<OrderView, (usize, PaymentError)> {
+    order_view_at_rate(order, None, payments, today, policy)
+}
+
+/// `order_view` with the order's annual rate when it is already known (the store keeps the
+/// rate computed at import): the IRR is the costliest part of a view.
+pub fn order_view_at_rate(
+    order: &Order,
+    annual_rate: Option<Decimal>,
+    payments: &[Payment],
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<OrderView, (usize, PaymentError)> {
     let schedule = schedule::build(&order.terms).unwrap_or_default();
-    let annual_rate = annual_rate_of(order, &schedule);
+    let annual_rate = annual_rate.unwrap_or_else(|| annual_rate_of(order, &schedule));
     let ledger = OrderLedger::replay(schedule, payments, today, policy)?;
     Ok(view_of_ledger(order, &ledger, annual_rate, today))
+}
+
+/// Whether `payments` (sorted by date, then id) can all be applied to the order up to `today`:
+/// `order_view`'s error without building the view.
+pub fn check_payments(
+    order: &Order,
+    payments: &[Payment],
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<(), (usize, PaymentError)> {
+    let schedule = schedule::build(&order.terms).unwrap_or_default();
+    OrderLedger::replay(schedule, payments, today, policy).map(|_| ())
 }
 
 /// The disclosed annual rate of an order's schedule.
 pub fn annual_rate_of(order: &Order, schedule: &[Installment]) -> Decimal {
     let flows: Vec<Money> = schedule.iter().map(Installment::amount).collect();
     annual_rate_percent(order.terms.principal, &flows)
+}
+
+/// The disclosed annual rate of an order, from its terms.
+pub fn annual_rate_of_terms(order: &Order) -> Decimal {
+    annual_rate_of(order, &schedule::build(&order.terms).unwrap_or_default())
 }
 
 pub fn view_of_ledger(

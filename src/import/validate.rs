@@ -238,7 +238,7 @@ fn replay_touched_orders(
         all.extend(new);
         all.sort_by(|a, b| (a.0.paid_on, &a.0.id).cmp(&(b.0.paid_on, &b.0.id)));
         let payments: Vec<Payment> = all.iter().map(|(p, _)| (*p).clone()).collect();
-        if let Err((i, e)) = view::order_view(order, &payments, NaiveDate::MAX, policy) {
+        if let Err((i, e)) = view::check_payments(order, &payments, NaiveDate::MAX, policy) {
             let (bad, bad_origin) = all[i];
             let (culprit, reason) = match bad_origin {
                 Some(origin) => (origin.to_string(), format!("payment {}: {e}", bad.id)),

@@ -8,9 +8,9 @@
 //! | `accounts`       | account_id                                   | `Stored<Account>`         |
 //! | `phones`         | 11-digit phone                               | account_id                |
 //! | `orders`         | order_id                                     | `Stored<Order>`           |
-//! | `account_orders` | account_id 0x00 order_id                     | empty                     |
+//! | `account_orders` | account_id 0x00 order_id                     | annual rate text, "13.03" |
 //! | `payments`       | payment_id                                   | `Stored<PaymentRow>`      |
-//! | `order_payments` | order_id 0x00 paid_on (YYYY-MM-DD) 0x00 id   | empty                     |
+//! | `order_payments` | order_id 0x00 paid_on (YYYY-MM-DD) 0x00 id   | compact payment (below)   |
 //! | `order_rev`      | order_id                                     | u64 big-endian revision   |
 //! | `idempotency`    | idempotency key of a chat payment            | payment_id                |
 //! | `sessions`       | chat key (e.g. `term:A1001`, `tg:12345`)      | `Stored<Session>`         |
@@ -21,7 +21,11 @@
 //! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
-//! from one prefix scan. `order_rev` is bumped by every payment so concurrent writers conflict.
+//! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
+//! tag 1, kind, `Decimal::serialize` amount, paid_on days) so a statement reads no `payments`
+//! record. The `account_orders` value is the order's disclosed annual rate (`view::annual_rate_of`),
+//! computed once at import. Both values are derived copies: an empty value (older data) is
+//! recomputed from `orders` / `payments` on read. `order_rev` is bumped by every payment so concurrent writers conflict.
 
 mod chat_records;
 mod records;
@@ -34,6 +38,7 @@ pub use writes::{ImportBatch, PaymentOutcome};
 use crate::domain::{view, Account, AccountBill, Order, Payment, Policy};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use std::path::Path;
 
 /// Handle to the database; cheap to clone (sled trees are reference-counted).
@@ -134,14 +139,25 @@ impl Store {
 
     /// The account's orders, by order id.
     pub fn orders_of(&self, account_id: &str) -> Result<Vec<Order>> {
+        Ok(self
+            .orders_and_rates_of(account_id)?
+            .into_iter()
+            .map(|(o, _)| o)
+            .collect())
+    }
+
+    /// The account's orders with the annual rate stored at import (None for older data).
+    fn orders_and_rates_of(&self, account_id: &str) -> Result<Vec<(Order, Option<Decimal>)>> {
         let mut prefix = account_id.as_bytes().to_vec();
         prefix.push(SEP);
         let mut out = Vec::new();
         for entry in self.account_orders.scan_prefix(&prefix) {
-            let (key, _) = entry?;
-            let order_id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(o) = self.order(&order_id)? {
-                out.push(o.data);
+            let (key, value) = entry?;
+            let rate = std::str::from_utf8(&value)
+                .ok()
+                .and_then(|t| t.parse::<Decimal>().ok());
+            if let Some(o) = records::get(&self.orders, &key[prefix.len()..])? {
+                out.push((o.data, rate));
             }
         }
         Ok(out)
@@ -153,12 +169,16 @@ impl Store {
         prefix.push(SEP);
         let mut out = Vec::new();
         for entry in self.order_payments.scan_prefix(&prefix) {
-            let (key, _) = entry?;
+            let (key, value) = entry?;
             let id_start = key
                 .iter()
                 .rposition(|b| *b == SEP)
                 .map_or(key.len(), |i| i + 1);
             let payment_id = String::from_utf8_lossy(&key[id_start..]).into_owned();
+            if let Some(p) = records::payment_from_index(&payment_id, &value) {
+                out.push(p);
+                continue;
+            }
             let row = self
                 .payment(&payment_id)?
                 .with_context(|| format!("index names payment {payment_id} that is missing"))?;
@@ -170,15 +190,17 @@ impl Store {
     /// The account's bill on `today`: every order replayed with its payments.
     pub fn bill(&self, account_id: &str, today: NaiveDate, policy: &Policy) -> Result<AccountBill> {
         let mut orders = Vec::new();
-        for order in self.orders_of(account_id)? {
+        for (order, rate) in self.orders_and_rates_of(account_id)? {
             let payments = self.payments_of(&order.id)?;
-            let v = view::order_view(&order, &payments, today, policy).map_err(|(i, e)| {
-                anyhow::anyhow!(
-                    "stored payment {} of order {} is invalid: {e}",
-                    payments[i].id,
-                    order.id
-                )
-            })?;
+            let v = view::order_view_at_rate(&order, rate, &payments, today, policy).map_err(
+                |(i, e)| {
+                    anyhow::anyhow!(
+                        "stored payment {} of order {} is invalid: {e}",
+                        payments[i].id,
+                        order.id
+                    )
+                },
+            )?;
             orders.push(v);
         }
         Ok(AccountBill {

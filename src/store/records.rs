@@ -1,8 +1,10 @@
 //! Versioned records: every stored value is `{"v", "origin", "data"}` so an upgrade can read old
 //! data and an import conflict can name the row a record came from.
 
-use crate::domain::Payment;
+use crate::domain::{Money, Payment, PaymentKind};
 use anyhow::{Context, Result};
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The version written by this build. Readers accept this version only and say so otherwise.
@@ -54,4 +56,41 @@ pub fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<
             .map(Some),
         None => Ok(None),
     }
+}
+
+/// Tag of the compact payment value kept in the `order_payments` index (see the layout table).
+const INDEX_V1: u8 = 1;
+
+/// The `order_payments` value of a payment: tag, kind, amount (`Decimal::serialize`), paid_on
+/// as days since 0001-01-01. The id is the end of the key; the full record stays in `payments`.
+pub fn payment_index_value(p: &Payment) -> Vec<u8> {
+    let mut out = Vec::with_capacity(22);
+    out.push(INDEX_V1);
+    out.push(match p.kind {
+        PaymentKind::Installment => 0,
+        PaymentKind::Settlement => 1,
+    });
+    out.extend_from_slice(&p.amount.0.serialize());
+    out.extend_from_slice(&p.paid_on.num_days_from_ce().to_be_bytes());
+    out
+}
+
+/// Reads a value written by `payment_index_value`; None for any other value (e.g. empty).
+pub fn payment_from_index(id: &str, value: &[u8]) -> Option<Payment> {
+    if value.len() != 22 || value[0] != INDEX_V1 {
+        return None;
+    }
+    let kind = match value[1] {
+        0 => PaymentKind::Installment,
+        1 => PaymentKind::Settlement,
+        _ => return None,
+    };
+    let amount = Decimal::deserialize(value[2..18].try_into().ok()?);
+    let days = i32::from_be_bytes(value[18..22].try_into().ok()?);
+    Some(Payment {
+        id: id.to_string(),
+        amount: Money(amount),
+        paid_on: NaiveDate::from_num_days_from_ce_opt(days)?,
+        kind,
+    })
 }

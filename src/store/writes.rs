@@ -1,12 +1,15 @@
 //! Writes that change several trees: an import batch and a payment from the chat. Each runs in
 //! one sled transaction and is flushed before it returns, so success means durable.
 
-use super::records::{PaymentRow, Stored};
+use super::records::{payment_index_value, PaymentRow, Stored};
 use super::{composite_key, Store};
-use crate::domain::{view, Account, Allocation, Order, Payment, PaymentError, Policy};
+use crate::domain::{
+    schedule, view, Account, Allocation, Method, Order, Payment, PaymentError, Policy,
+};
 use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
+use std::collections::{BTreeMap, HashMap};
 
 /// Everything one import file adds, already validated against the store.
 #[derive(Default)]
@@ -15,6 +18,9 @@ pub struct ImportBatch {
     pub orders: Vec<Stored<Order>>,
     pub payments: Vec<Stored<PaymentRow>>,
 }
+
+/// Imports at least this large are read back after the commit (`Store::settle`).
+const SETTLE_FROM: usize = 1000;
 
 /// What happened to a payment the chat asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,21 +36,29 @@ pub enum PaymentOutcome {
     Refused(PaymentError),
 }
 
+/// Adds `by` to the order's revision (one step per payment).
 fn bump_rev(
     tree: &TransactionalTree,
     order_id: &str,
+    by: u64,
 ) -> sled::transaction::ConflictableTransactionResult<(), anyhow::Error> {
     let old = tree.get(order_id.as_bytes())?;
     let rev = old.map_or(0, |v| {
         u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))
     });
-    tree.insert(order_id.as_bytes(), &(rev + 1).to_be_bytes())?;
+    tree.insert(order_id.as_bytes(), &(rev + by).to_be_bytes())?;
     Ok(())
 }
 
 impl Store {
     /// Writes a validated import in one transaction and flushes it.
     pub fn commit_import(&self, batch: &ImportBatch) -> Result<()> {
+        // Derived values are computed before the transaction, whose closure may run again.
+        let rates = annual_rates(&batch.orders);
+        let mut new_payments: BTreeMap<&str, u64> = BTreeMap::new();
+        for p in &batch.payments {
+            *new_payments.entry(p.data.order_id.as_str()).or_default() += 1;
+        }
         let trees = (
             &self.accounts,
             &self.phones,
@@ -69,18 +83,24 @@ impl Store {
                         accounts.insert(a.data.id.as_bytes(), a.to_bytes())?;
                         phones.insert(a.data.phone.as_str().as_bytes(), a.data.id.as_bytes())?;
                     }
-                    for o in &batch.orders {
+                    for (o, rate) in batch.orders.iter().zip(&rates) {
                         orders.insert(o.data.id.as_bytes(), o.to_bytes())?;
-                        account_orders
-                            .insert(composite_key(&[&o.data.account_id, &o.data.id]), &[])?;
+                        account_orders.insert(
+                            composite_key(&[&o.data.account_id, &o.data.id]),
+                            rate.as_bytes(),
+                        )?;
                     }
                     for p in &batch.payments {
                         let row = &p.data;
                         payments.insert(row.payment.id.as_bytes(), p.to_bytes())?;
                         let date = row.payment.paid_on.to_string();
-                        order_payments
-                            .insert(composite_key(&[&row.order_id, &date, &row.payment.id]), &[])?;
-                        bump_rev(order_rev, &row.order_id)?;
+                        order_payments.insert(
+                            composite_key(&[&row.order_id, &date, &row.payment.id]),
+                            payment_index_value(&row.payment),
+                        )?;
+                    }
+                    for (order_id, n) in &new_payments {
+                        bump_rev(order_rev, order_id, *n)?;
                     }
                     Ok(())
                 },
@@ -88,7 +108,30 @@ impl Store {
             .map_err(|e: TransactionError<anyhow::Error>| {
                 anyhow::anyhow!("import transaction failed: {e:?}")
             })?;
-        self.flush()
+        self.flush()?;
+        self.settle(batch)
+    }
+
+    /// Reads back every key a large import wrote. sled leaves work behind a big transaction
+    /// (old node versions to free, nodes to split); each read does a share of it, so this pays
+    /// it during the import instead of on the first statements after it. Cost ∝ the batch.
+    fn settle(&self, batch: &ImportBatch) -> Result<()> {
+        if batch.accounts.len() + batch.orders.len() + batch.payments.len() < SETTLE_FROM {
+            return Ok(());
+        }
+        for o in &batch.orders {
+            self.orders.get(o.data.id.as_bytes())?;
+            let key = composite_key(&[&o.data.account_id, &o.data.id]);
+            self.account_orders.get(key)?;
+        }
+        for p in &batch.payments {
+            let row = &p.data;
+            self.payments.get(row.payment.id.as_bytes())?;
+            let date = row.payment.paid_on.to_string();
+            let key = composite_key(&[&row.order_id, &date, &row.payment.id]);
+            self.order_payments.get(key)?;
+        }
+        Ok(())
     }
 
     fn order_rev_now(&self, order_id: &str) -> Result<Option<sled::IVec>> {
@@ -123,7 +166,7 @@ impl Store {
                 .map(|p| p.paid_on)
                 .max()
                 .unwrap_or(payment.paid_on);
-            if let Err((i, e)) = view::order_view(&order, &all, latest, policy) {
+            if let Err((i, e)) = view::check_payments(&order, &all, latest, policy) {
                 if all[i].id == payment.id {
                     return Ok(PaymentOutcome::Refused(e));
                 }
@@ -160,8 +203,11 @@ impl Store {
                     }
                     payments.insert(payment.id.as_bytes(), row.to_bytes())?;
                     let date = payment.paid_on.to_string();
-                    order_payments.insert(composite_key(&[order_id, &date, &payment.id]), &[])?;
-                    bump_rev(order_rev, order_id)?;
+                    order_payments.insert(
+                        composite_key(&[order_id, &date, &payment.id]),
+                        payment_index_value(&payment),
+                    )?;
+                    bump_rev(order_rev, order_id, 1)?;
                     idem.insert(idempotency_key.as_bytes(), payment.id.as_bytes())?;
                     Ok(())
                 });
@@ -196,4 +242,29 @@ fn allocation_of(
         }
     }
     Vec::new()
+}
+
+/// The annual rate text of each order (`view::annual_rate_of`), computed once per distinct
+/// set of terms: the IRR depends only on principal, periods, method and rate, exactly as given
+/// (`Decimal::serialize` keeps the scale), and on whether the dates fit the calendar.
+fn annual_rates(orders: &[Stored<Order>]) -> Vec<String> {
+    type Key = ([u8; 16], u32, Method, [u8; 16], bool);
+    let mut memo: HashMap<Key, String> = HashMap::new();
+    orders
+        .iter()
+        .map(|o| {
+            let t = &o.data.terms;
+            let key = (
+                t.principal.0.serialize(),
+                t.periods,
+                t.method,
+                t.monthly_rate.serialize(),
+                // The last due date exists iff every due date does (else the schedule is empty).
+                schedule::due_date(t.first_due_date, t.periods).is_some(),
+            );
+            memo.entry(key)
+                .or_insert_with(|| view::annual_rate_of_terms(&o.data).to_string())
+                .clone()
+        })
+        .collect()
 }
