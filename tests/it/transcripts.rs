@@ -435,7 +435,10 @@ fn transcripts_bill_amounts_equal_the_statement() -> Result<()> {
             }
             if dec(&o.overdue_total) > Decimal::ZERO {
                 assert!(
-                    text.contains(&format!("{}）已逾期 ¥{}", o.order_id, o.overdue_total)),
+                    text.lines()
+                        .any(|l| l.contains(&format!("{}）", o.order_id))
+                            && (l.contains(&format!("已逾期 ¥{}", o.overdue_total))
+                                || l.contains(&format!("宽限期内待还 ¥{}", o.overdue_total)))),
                     "{account} {}: the bill does not show the order's overdue {}:\n{text}",
                     o.order_id,
                     o.overdue_total
