@@ -356,10 +356,7 @@ impl ActionCtx<'_> {
         let mut lines = Vec::new();
         let mut total = crate::domain::Money::ZERO;
         for o in self.active() {
-            let amount = o.overdue_total
-                + o.next_due
-                    .as_ref()
-                    .map_or(crate::domain::Money::ZERO, |n| n.amount);
+            let amount = current_bill(o);
             if !amount.is_positive() {
                 continue;
             }
@@ -382,13 +379,20 @@ impl ActionCtx<'_> {
         let Some(o) = self.chosen(vars) else {
             return "unknown_order";
         };
-        let amount = o.overdue_total
-            + o.next_due
-                .as_ref()
-                .map_or(crate::domain::Money::ZERO, |n| n.amount);
+        let amount = current_bill(o);
         if !amount.is_positive() {
             return "nothing_due";
         }
+        self.quote_installment(o, amount, vars)
+    }
+
+    /// Sets the vars of paying `amount` on one order as an ordinary installment payment.
+    fn quote_installment(
+        &self,
+        o: &OrderView,
+        amount: crate::domain::Money,
+        vars: &mut Vars,
+    ) -> &'static str {
         let mut v = Self::order_line_vars(o);
         set(&mut v, "amount", amount);
         set(vars, "pay_amount", amount);
@@ -424,12 +428,7 @@ impl ActionCtx<'_> {
         if amount > ledger_owed {
             return "too_large";
         }
-        let mut v = Self::order_line_vars(o);
-        set(&mut v, "amount", amount);
-        set(vars, "pay_amount", amount);
-        set(vars, "pay_lines", self.line("repay.plan_line", &v));
-        set(vars, "pay_plan", self.plan_line(o, amount, "installment"));
-        "ok"
+        self.quote_installment(o, amount, vars)
     }
 
     fn quote_settlement(&self, vars: &mut Vars) -> &'static str {
@@ -599,4 +598,12 @@ impl ActionCtx<'_> {
             _ => "mismatch",
         }
     }
+}
+
+/// What makes an order current and pays its next installment: overdue plus the next amount due.
+fn current_bill(o: &OrderView) -> crate::domain::Money {
+    o.overdue_total
+        + o.next_due
+            .as_ref()
+            .map_or(crate::domain::Money::ZERO, |n| n.amount)
 }

@@ -114,6 +114,11 @@ impl Store {
         Ok(())
     }
 
+    /// Raw access to the sessions tree, for diagnostics and for tests that plant a damaged record.
+    pub fn sessions_tree(&self) -> &sled::Tree {
+        &self.sessions
+    }
+
     pub fn has_accounts(&self) -> bool {
         !self.accounts.is_empty()
     }

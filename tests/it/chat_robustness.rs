@@ -339,15 +339,10 @@ impl Drop for Scratch {
     }
 }
 
-/// The store has no public way to write a session, so the record is written with sled itself
-/// into the folder's `sessions` tree (the documented key layout) before the app opens it.
-fn app_with_session_bytes(dir: &Scratch, bytes: &[u8]) -> Result<App> {
-    {
-        let db = sled::open(&dir.0)?;
-        db.open_tree("sessions")?.insert(CHAT.as_bytes(), bytes)?;
-        db.flush()?;
-    }
-    let store = Store::open(&dir.0)?;
+/// A store whose session record for CHAT holds `bytes` (written through the raw sessions tree).
+fn app_with_session_bytes(_dir: &Scratch, bytes: &[u8]) -> Result<App> {
+    let store = Store::temporary()?;
+    store.sessions_tree().insert(CHAT.as_bytes(), bytes)?;
     demo::load_if_empty(&store, today(), &Settings::default().policy)?;
     assert!(store.bind(CHAT, "A1003")?);
     App::new(store, Settings::default())

@@ -48,35 +48,12 @@ fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-const INTENTS: [&str; 23] = [
-    "greet",
-    "bill_query",
-    "bill_detail",
-    "repay",
-    "early_settle",
-    "autopay",
-    "reminder_set",
-    "reminder_cancel",
-    "overdue_help",
-    "negotiate",
-    "records",
-    "credit_impact",
-    "fees",
-    "human",
-    "bind_account",
-    "cancel",
-    "affirm",
-    "deny",
-    "thanks",
-    "bye",
-    "help",
-    "language",
-    "unknown",
-];
-
 fn known() -> Known {
     Known {
-        intents: strings(&INTENTS),
+        intents: repaybot::nlu::Intent::ALL
+            .iter()
+            .map(|i| i.as_str().to_string())
+            .collect(),
         slots: strings(&["amount", "date", "days", "periods", "order_id"]),
         actions: strings(&["bill_summary"]),
         effects: strings(&["post_payment", "open_ticket"]),
@@ -759,7 +736,8 @@ proptest! {
         let (flow, state) = states[pick % states.len()].clone();
         chat.put(&flow, &state);
         chat.session.turn = pick as u64 % 3;
-        chat.say(&raw, INTENTS[pick % INTENTS.len()]);
+        let intents = repaybot::nlu::Intent::ALL;
+        chat.say(&raw, intents[pick % intents.len()].as_str());
         chat.send(Input::Button(&data));
         chat.msg(&data, "unknown", &[("amount", &raw)], Some("amount"));
         chat.say(&raw, "cancel");
