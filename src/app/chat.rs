@@ -27,14 +27,8 @@ pub fn chat_key(opts: &ChatOptions) -> String {
 
 fn print_reply(out: &mut dyn Write, reply: &Reply) -> std::io::Result<()> {
     writeln!(out, "{}", reply.text)?;
-    if !reply.buttons.is_empty() {
-        let shown: Vec<String> = reply
-            .buttons
-            .iter()
-            .enumerate()
-            .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
-            .collect();
-        writeln!(out, "{}", shown.join("  "))?;
+    if let Some(line) = reply.button_line() {
+        writeln!(out, "{line}")?;
     }
     writeln!(out)
 }

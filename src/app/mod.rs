@@ -34,6 +34,31 @@ pub struct Reply {
     pub buttons: Vec<(String, String)>,
 }
 
+impl Reply {
+    /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons).
+    pub fn button_line(&self) -> Option<String> {
+        let shown: Vec<String> = self
+            .buttons
+            .iter()
+            .enumerate()
+            .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
+            .collect();
+        (!shown.is_empty()).then(|| shown.join("  "))
+    }
+}
+
+impl TurnOutput {
+    /// The buttons (label, callback data) of the last reply of this turn that had any.
+    pub fn last_buttons(&self) -> Vec<(String, String)> {
+        self.replies
+            .iter()
+            .rev()
+            .find(|r| !r.buttons.is_empty())
+            .map(|r| r.buttons.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// The replies of a turn and the engine's decisions, for transcripts and logs.
 #[derive(Clone, Debug, Default)]
 pub struct TurnOutput {

@@ -60,12 +60,7 @@ fn fresh(setup: Setup) -> Result<(App, TurnOutput)> {
 }
 
 fn buttons(turn: &TurnOutput) -> Vec<(String, String)> {
-    turn.replies
-        .iter()
-        .rev()
-        .find(|r| !r.buttons.is_empty())
-        .map(|r| r.buttons.clone())
-        .unwrap_or_default()
+    turn.last_buttons()
 }
 
 fn state_of(turn: &TurnOutput) -> String {

@@ -130,14 +130,8 @@ fn render_turn(out: &mut String, turn: &TurnOutput) {
             out.push_str(line);
             out.push('\n');
         }
-        if !reply.buttons.is_empty() {
-            let shown: Vec<String> = reply
-                .buttons
-                .iter()
-                .enumerate()
-                .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
-                .collect();
-            out.push_str(&shown.join("  "));
+        if let Some(line) = reply.button_line() {
+            out.push_str(&line);
             out.push('\n');
         }
         out.push('\n');
@@ -149,12 +143,7 @@ fn render_turn(out: &mut String, turn: &TurnOutput) {
 
 /// Buttons (label, data) of the last reply of a turn that had any.
 fn last_buttons(turn: &TurnOutput) -> Vec<(String, String)> {
-    turn.replies
-        .iter()
-        .rev()
-        .find(|r| !r.buttons.is_empty())
-        .map(|r| r.buttons.clone())
-        .unwrap_or_default()
+    turn.last_buttons()
 }
 
 /// Replays a script and renders the whole file.
