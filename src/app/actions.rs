@@ -3,7 +3,7 @@
 //! every line of text is a template from dialogs/ rendered here.
 
 use crate::dialog::{Flows, Lang};
-use crate::domain::{Account, AccountBill, OrderView, Policy};
+use crate::domain::{Account, AccountBill, OrderView};
 use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
@@ -12,8 +12,6 @@ type Vars = BTreeMap<String, String>;
 pub struct ActionCtx<'a> {
     pub flows: &'a Flows,
     pub lang: Lang,
-    pub policy: &'a Policy,
-    pub account: Option<&'a Account>,
     /// The account's bill on today, computed on first use (most turns never need it).
     pub bill: &'a LazyBill<'a>,
     /// Whether a binding attempt is allowed now (not locked after too many failures).

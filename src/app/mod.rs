@@ -309,8 +309,6 @@ impl App {
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
-            policy: &self.settings.policy,
-            account,
             bill: &bill,
             binding_locked: effects::binding_locked(store, chat, now)?,
             account_by_phone: &by_phone,

@@ -161,22 +161,15 @@ impl Store {
             let mut all = self.payments_of(order_id)?;
             all.push(payment.clone());
             all.sort_by(|a, b| (a.paid_on, &a.id).cmp(&(b.paid_on, &b.id)));
-            let latest = all
-                .iter()
-                .map(|p| p.paid_on)
-                .max()
-                .unwrap_or(payment.paid_on);
-            if let Err((i, e)) = view::check_payments(&order, &all, latest, policy) {
-                if all[i].id == payment.id {
-                    return Ok(PaymentOutcome::Refused(e));
-                }
-                anyhow::bail!(
+            let allocations = match replay_allocating(&order, &all, &payment.id, policy) {
+                Ok(a) => a,
+                Err((i, e)) if all[i].id == payment.id => return Ok(PaymentOutcome::Refused(e)),
+                Err((i, e)) => anyhow::bail!(
                     "payment {} would invalidate stored payment {}: {e}",
                     payment.id,
                     all[i].id
-                );
-            }
-            let allocations = allocation_of(&order, &all, &payment, policy);
+                ),
+            };
             let row = Stored::new(
                 origin,
                 PaymentRow {
@@ -226,22 +219,24 @@ impl Store {
     }
 }
 
-/// The allocation of `payment` when replayed among `all` (which contains it).
-fn allocation_of(
+/// Replays every payment of the order (sorted by date, then id) in one pass and returns what
+/// the payment `target` did; on a refused payment, its index in `all` and the reason.
+fn replay_allocating(
     order: &Order,
     all: &[Payment],
-    payment: &Payment,
+    target: &str,
     policy: &Policy,
-) -> Vec<Allocation> {
+) -> Result<Vec<Allocation>, (usize, PaymentError)> {
     let schedule = crate::domain::schedule::build(&order.terms).unwrap_or_default();
     let mut ledger = crate::domain::OrderLedger::new(schedule, policy);
-    for p in all {
-        match ledger.apply(p) {
-            Ok(a) if p.id == payment.id => return a,
-            _ => {}
+    let mut allocation = Vec::new();
+    for (i, p) in all.iter().enumerate() {
+        let a = ledger.apply(p).map_err(|e| (i, e))?;
+        if p.id == target {
+            allocation = a;
         }
     }
-    Vec::new()
+    Ok(allocation)
 }
 
 /// The annual rate text of each order (`view::annual_rate_of`), computed once per distinct

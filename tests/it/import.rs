@@ -290,6 +290,11 @@ fn a_backdated_payment_that_would_invalidate_an_imported_one_is_rejected_by_its_
     assert_eq!(ids, ["P1", "P2"]);
 }
 
+fn statement_on_2026_11_21(store: &Store) -> String {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    repaybot::statement::json(&store.bill("A1", today, &Policy::default()).unwrap())
+}
+
 #[test]
 fn importing_the_same_payments_twice_changes_nothing() {
     let store = store_with(&[(Kind::Accounts, ACCOUNTS), (Kind::Orders, ORDERS)]);
@@ -302,15 +307,7 @@ fn importing_the_same_payments_twice_changes_nothing() {
         &Policy::default(),
     )
     .unwrap();
-    let before = repaybot::statement::json(
-        &store
-            .bill(
-                "A1",
-                chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-                &Policy::default(),
-            )
-            .unwrap(),
-    );
+    let before = statement_on_2026_11_21(&store);
     let second = import(
         &store,
         Kind::Payments,
@@ -319,15 +316,7 @@ fn importing_the_same_payments_twice_changes_nothing() {
         &Policy::default(),
     )
     .unwrap();
-    let after = repaybot::statement::json(
-        &store
-            .bill(
-                "A1",
-                chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-                &Policy::default(),
-            )
-            .unwrap(),
-    );
+    let after = statement_on_2026_11_21(&store);
     assert_eq!((first.added, second.added, second.unchanged), (2, 0, 2));
     assert_eq!(before, after);
     let e = rejected(
