@@ -95,13 +95,7 @@ pub fn run(
                 let text = app
                     .flows
                     .text(lang, "common.internal_error", &Default::default());
-                print_reply(
-                    out,
-                    &Reply {
-                        text,
-                        buttons: Vec::new(),
-                    },
-                )?;
+                print_reply(out, &Reply::text(text))?;
             }
         }
         out.flush()?;

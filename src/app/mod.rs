@@ -32,9 +32,27 @@ pub struct Reply {
     pub text: String,
     /// (label, callback data)
     pub buttons: Vec<(String, String)>,
+    /// A file sent with the message (a calendar, a written confirmation); None for plain text.
+    pub attachment: Option<Attachment>,
+}
+
+/// A file the bot sends: a document in Telegram, a file written by the terminal chat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
+    /// A message without buttons or file.
+    pub fn text(text: String) -> Reply {
+        Reply {
+            text,
+            buttons: Vec::new(),
+            attachment: None,
+        }
+    }
+
     /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons).
     pub fn button_line(&self) -> Option<String> {
         let shown: Vec<String> = self
@@ -170,10 +188,7 @@ impl App {
             let text = self
                 .flows
                 .text(session.lang, "common.session_restarted", &BTreeMap::new());
-            out.replies.push(Reply {
-                text,
-                buttons: Vec::new(),
-            });
+            out.replies.push(Reply::text(text));
         }
         let understanding;
         let slots;
@@ -242,6 +257,7 @@ impl App {
                 Effect::Reply { text, buttons, .. } => out.replies.push(Reply {
                     text,
                     buttons: buttons.into_iter().map(|b| (b.label, b.data)).collect(),
+                    attachment: None,
                 }),
                 Effect::Emit { name, vars } => {
                     out.trace.push(format!("effect={name}"));
