@@ -156,10 +156,11 @@ fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Re
         .bill(account_id, today, policy)
         .context("computing the statement")
         .map_err(Failure::Internal)?;
+    let cases = store.cases_of(account_id)?;
     let out = if json {
-        statement::json(&bill)
+        statement::json(&bill, &cases)
     } else {
-        statement::text(&bill)
+        statement::text(&bill, &cases)
     };
     println!("{out}");
     Ok(())

@@ -1,6 +1,7 @@
 //! Accounts and orders as the shop exports them, with the value types that validate their fields
 //! (phone, ID last four, language, time zone).
 
+use super::agreement::Agreements;
 use super::money::Money;
 use super::schedule::Terms;
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,9 @@ pub struct Order {
     pub account_id: String,
     pub item: String,
     pub terms: Terms,
+    /// Deferral and re-installment agreed in the chat (empty as imported).
+    #[serde(default, skip_serializing_if = "Agreements::is_empty")]
+    pub agreements: Agreements,
 }
 
 impl Order {

@@ -1,6 +1,8 @@
 //! An order's ledger: payments replayed over its schedule with penalty accrual (SPEC 4.3, 4.4),
 //! allocation (4.5) and settlement (4.6). Pure: the date is always a parameter.
 
+use super::account::Order;
+use super::agreement::effective_schedule;
 use super::money::Money;
 use super::policy::Policy;
 use super::schedule::Installment;
@@ -208,6 +210,42 @@ impl OrderLedger {
         }
     }
 
+    /// An order's ledger on `today`: its effective schedule (deferral applied), its payments
+    /// (sorted by date, then id) dated on or before `today`, closed as restructured right after
+    /// the down payment of a re-installment. On a refused payment, its index and the reason.
+    pub fn replay_order(
+        order: &Order,
+        payments: &[Payment],
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<OrderLedger, (usize, PaymentError)> {
+        let schedule = effective_schedule(&order.terms, &order.agreements);
+        let restructure = order.agreements.restructure.as_ref();
+        let mut ledger = OrderLedger::new(schedule, policy);
+        for (i, p) in payments.iter().enumerate() {
+            if p.paid_on > today {
+                break;
+            }
+            ledger.apply(p).map_err(|e| (i, e))?;
+            if let Some(r) = restructure.filter(|r| r.down_payment_id == p.id) {
+                ledger.close_restructured(r.on);
+            }
+        }
+        if let Some(r) = restructure.filter(|r| r.on <= today) {
+            ledger.close_restructured(r.on);
+        }
+        ledger.advance_to(today);
+        Ok(ledger)
+    }
+
+    /// Closes the order as restructured on `on`: penalty stops that day, no payment applies after.
+    pub fn close_restructured(&mut self, on: NaiveDate) {
+        if self.closure.is_none() {
+            self.advance_to(on);
+            self.closure = Some(Closure::Restructured { on });
+        }
+    }
+
     /// Replays `payments` (sorted by date, then id) dated on or before `today`, then accrues to
     /// `today`. On a refused payment, returns its index in `payments` and the reason.
     pub fn replay(
@@ -232,7 +270,12 @@ impl OrderLedger {
     }
 
     /// Accrues penalty on every installment up to and including `day`.
+    /// A restructured order accrues nothing after the day it closed.
     pub fn advance_to(&mut self, day: NaiveDate) {
+        let day = match self.closure {
+            Some(Closure::Restructured { on }) => day.min(on),
+            _ => day,
+        };
         let rate = self.policy.penalty_daily_rate;
         for inst in &mut self.installments {
             inst.accrue_to(day, rate);

@@ -136,9 +136,47 @@ impl Policy {
         if r.period_options.is_empty() || r.period_options.iter().any(|n| *n == 0 || *n > 60) {
             p.push("policy.reinstallment.period_options must list 1 to 60 periods".to_string());
         }
+        for (periods, rate) in r.offer_rates() {
+            if rate > r.annual_rate_cap_percent {
+                p.push(format!(
+                    "policy.reinstallment: the {periods}-period offer at monthly_fee_rate {} has an annual rate of {rate} %, above annual_rate_cap_percent {}",
+                    r.monthly_fee_rate, r.annual_rate_cap_percent
+                ));
+            }
+        }
         if r.max_balance <= Decimal::ZERO {
             p.push("policy.reinstallment.max_balance must be above 0".to_string());
         }
         p
+    }
+}
+
+impl ReinstallmentPolicy {
+    /// The annual rate (percent) of each period option's flat-fee plan, on a reference principal
+    /// of 10,000.00 (rounding moves small plans by hundredths; the chat still hides any offer
+    /// above the cap).
+    pub fn offer_rates(&self) -> Vec<(u32, Decimal)> {
+        use super::money::Money;
+        use super::schedule::{build, Method, Terms};
+        let first_due = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap_or_default();
+        self.period_options
+            .iter()
+            .filter(|n| (1..=60).contains(*n))
+            .filter_map(|&periods| {
+                let terms = Terms {
+                    principal: Money::from_fen(1_000_000),
+                    periods,
+                    method: Method::FlatFee,
+                    monthly_rate: self.monthly_fee_rate,
+                    first_due_date: first_due,
+                };
+                let rows = build(&terms).ok()?;
+                let flows: Vec<Money> = rows.iter().map(|r| r.amount()).collect();
+                Some((
+                    periods,
+                    super::rate::annual_rate_percent(terms.principal, &flows),
+                ))
+            })
+            .collect()
     }
 }

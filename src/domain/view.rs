@@ -44,6 +44,8 @@ pub struct InstallmentView {
     pub status: InstallmentStatus,
     /// Days since the due date (0 when not past due).
     pub days_past_due: i64,
+    /// Set when the installment was deferred: by how many days, and the fee added to it.
+    pub deferred: Option<(u32, Money)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +70,23 @@ pub struct OrderView {
     pub quote: Option<SettlementQuote>,
     /// What the penalty grows by per day from tomorrow if nothing is paid.
     pub penalty_per_day: Money,
+    /// The outstanding balance of a re-installment (4.8) and its parts; zero when closed.
+    pub balance: BalanceParts,
+}
+
+/// Overdue and in-grace amounts (principal, fee, penalty) and every later unpaid principal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BalanceParts {
+    pub overdue_principal: Money,
+    pub overdue_fee: Money,
+    pub penalty: Money,
+    pub later_principal: Money,
+}
+
+impl BalanceParts {
+    pub fn total(&self) -> Money {
+        self.overdue_principal + self.overdue_fee + self.penalty + self.later_principal
+    }
 }
 
 /// An order's view on `today`, replaying its payments (sorted by date, then id).
@@ -89,9 +108,8 @@ pub fn order_view_at_rate(
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<OrderView, (usize, PaymentError)> {
-    let schedule = schedule::build(&order.terms).unwrap_or_default();
-    let annual_rate = annual_rate.unwrap_or_else(|| annual_rate_of(order, &schedule));
-    let ledger = OrderLedger::replay(schedule, payments, today, policy)?;
+    let annual_rate = annual_rate.unwrap_or_else(|| annual_rate_of_terms(order));
+    let ledger = OrderLedger::replay_order(order, payments, today, policy)?;
     Ok(view_of_ledger(order, &ledger, annual_rate, today))
 }
 
@@ -103,11 +121,10 @@ pub fn check_payments(
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<(), (usize, PaymentError)> {
-    let schedule = schedule::build(&order.terms).unwrap_or_default();
-    OrderLedger::replay(schedule, payments, today, policy).map(|_| ())
+    OrderLedger::replay_order(order, payments, today, policy).map(|_| ())
 }
 
-/// The disclosed annual rate of an order's schedule.
+/// The disclosed annual rate of an order's schedule (as agreed: a deferral fee is not in it).
 pub fn annual_rate_of(order: &Order, schedule: &[Installment]) -> Decimal {
     let flows: Vec<Money> = schedule.iter().map(Installment::amount).collect();
     annual_rate_percent(order.terms.principal, &flows)
@@ -130,11 +147,30 @@ pub fn view_of_ledger(
     let mut installments = Vec::with_capacity(ledger.installments.len());
     let (mut overdue_total, mut penalty_total, mut next_due) = (Money::ZERO, Money::ZERO, None);
     let mut penalty_per_day = Money::ZERO;
+    let mut balance = BalanceParts::default();
+    let deferral = order.agreements.deferral.as_ref();
     for inst in &ledger.installments {
         let due = inst.plan.due_date;
-        let penalty = inst.penalty_owed(today, policy);
-        let remaining = inst.remaining(today, policy);
-        let status = if restructured && remaining.is_positive() {
+        let mut penalty = inst.penalty_owed(today, policy);
+        let mut remaining = inst.remaining(today, policy);
+        if !restructured && ledger.closure.is_none() {
+            if due < today {
+                balance.overdue_principal += inst.unpaid_principal();
+                balance.overdue_fee += inst.unpaid_fee();
+                balance.penalty += penalty;
+            } else {
+                balance.later_principal += inst.unpaid_principal();
+            }
+        }
+        let was_restructured = restructured && remaining.is_positive();
+        if was_restructured {
+            // The debt moved to the new plan: nothing of it is owed here any more.
+            (penalty, remaining) = (Money::ZERO, Money::ZERO);
+        }
+        let deferred = deferral
+            .filter(|d| d.n == inst.plan.n)
+            .map(|d| (d.days, d.fee));
+        let status = if was_restructured {
             InstallmentStatus::Restructured
         } else if remaining.is_zero() {
             InstallmentStatus::Paid
@@ -163,12 +199,13 @@ pub fn view_of_ledger(
             n: inst.plan.n,
             due_date: due,
             principal: inst.plan.principal,
-            fee: inst.plan.fee,
+            fee: inst.plan.fee - deferred.map_or(Money::ZERO, |d| d.1),
             paid: inst.paid(),
             penalty,
             remaining,
             status,
             days_past_due: (today - due).num_days().max(0),
+            deferred,
         });
     }
     let nothing_left = installments.iter().all(|i| i.remaining.is_zero());
@@ -189,6 +226,7 @@ pub fn view_of_ledger(
         next_due,
         quote,
         penalty_per_day: penalty_per_day.round_fen(),
+        balance,
     }
 }
 

@@ -114,6 +114,7 @@ pub fn order(row: &RowRef) -> Result<Order, String> {
         account_id: id(row, "account_id")?,
         item: item.to_string(),
         terms,
+        agreements: Default::default(),
     })
 }
 

@@ -154,7 +154,11 @@ pub fn orders(store: &Store, table: &CsvTable) -> Result<Plan, Problem> {
             continue;
         }
         let id = order.id.clone();
-        let stored = store.order(&id)?;
+        // Agreements made in the chat are not part of the shop's export.
+        let stored = store.order(&id)?.map(|mut s| {
+            s.data.agreements = Default::default();
+            s
+        });
         if let Err(reason) = dedup.offer("order", &id, order, table.origin(row), stored) {
             errors.push(table.error(row, reason));
         }
@@ -197,6 +201,19 @@ pub fn payments(store: &Store, table: &CsvTable, policy: &Policy) -> Result<Plan
         }
         let id = payment.id.clone();
         let stored = store.payment(&id)?;
+        let restructure = orders
+            .get(&order_id)
+            .and_then(|o| o.agreements.restructure.as_ref());
+        if let (None, Some(r)) = (&stored, restructure) {
+            errors.push(table.error(
+                row,
+                format!(
+                    "order {order_id} was re-installed on {} as {}; record the payment on the new plan",
+                    r.on, r.new_order_id
+                ),
+            ));
+            continue;
+        }
         let value = PaymentRow { order_id, payment };
         if let Err(reason) = dedup.offer("payment", &id, value, table.origin(row), stored) {
             errors.push(table.error(row, reason));

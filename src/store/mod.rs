@@ -19,6 +19,12 @@
 //! | `chat`           | `bindfail/<chat>`                            | `Stored<BindFailures>`    |
 //! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
 //! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
+//! | `cases`          | `case/<20-digit number>`                     | `Stored<HardshipCase>`    |
+//! | `cases`          | `next`                                       | u64 big-endian: last number |
+//!
+//! Agreements (deferral, re-installment) live on the order record (`Order::agreements`); a
+//! re-installment writes the closed order, its new plan `ORDER-R1` (with `account_orders`
+//! entry) and the down payment in one transaction guarded by `order_rev`.
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
@@ -27,10 +33,13 @@
 //! computed once at import. Both values are derived copies: an empty value (older data) is
 //! recomputed from `orders` / `payments` on read. `order_rev` is bumped by every payment so concurrent writers conflict.
 
+mod agreements;
+mod cases;
 mod chat_records;
 mod records;
 mod writes;
 
+pub use agreements::{AgreementOutcome, RestructureRequest};
 pub use chat_records::Ticket;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use writes::{ImportBatch, PaymentOutcome};
@@ -55,6 +64,7 @@ pub struct Store {
     pub(crate) idempotency: sled::Tree,
     pub(crate) sessions: sled::Tree,
     pub(crate) chat: sled::Tree,
+    pub(crate) cases: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -104,6 +114,7 @@ impl Store {
             idempotency: db.open_tree("idempotency")?,
             sessions: db.open_tree("sessions")?,
             chat: db.open_tree("chat")?,
+            cases: db.open_tree("cases")?,
             db,
         })
     }

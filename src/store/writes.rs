@@ -3,6 +3,7 @@
 
 use super::records::{payment_index_value, PaymentRow, Stored};
 use super::{composite_key, Store};
+use crate::domain::agreement::effective_schedule;
 use crate::domain::{
     schedule, view, Account, Allocation, Method, Order, Payment, PaymentError, Policy,
 };
@@ -37,11 +38,11 @@ pub enum PaymentOutcome {
 }
 
 /// Adds `by` to the order's revision (one step per payment).
-fn bump_rev(
+pub(super) fn bump_rev<E>(
     tree: &TransactionalTree,
     order_id: &str,
     by: u64,
-) -> sled::transaction::ConflictableTransactionResult<(), anyhow::Error> {
+) -> sled::transaction::ConflictableTransactionResult<(), E> {
     let old = tree.get(order_id.as_bytes())?;
     let rev = old.map_or(0, |v| {
         u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))
@@ -227,7 +228,12 @@ fn replay_allocating(
     target: &str,
     policy: &Policy,
 ) -> Result<Vec<Allocation>, (usize, PaymentError)> {
-    let schedule = crate::domain::schedule::build(&order.terms).unwrap_or_default();
+    if order.agreements.restructure.is_some() {
+        let last = all.len().saturating_sub(1);
+        let at = all.iter().position(|p| p.id == target).unwrap_or(last);
+        return Err((at, PaymentError::Closed("restructured")));
+    }
+    let schedule = effective_schedule(&order.terms, &order.agreements);
     let mut ledger = crate::domain::OrderLedger::new(schedule, policy);
     let mut allocation = Vec::new();
     for (i, p) in all.iter().enumerate() {

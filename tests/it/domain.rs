@@ -33,6 +33,7 @@ pub fn order(t: Terms) -> Order {
         account_id: "A1".into(),
         item: "phone".into(),
         terms: t,
+        agreements: Default::default(),
     }
 }
 

@@ -292,7 +292,7 @@ fn a_backdated_payment_that_would_invalidate_an_imported_one_is_rejected_by_its_
 
 fn statement_on_2026_11_21(store: &Store) -> String {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-    repaybot::statement::json(&store.bill("A1", today, &Policy::default()).unwrap())
+    repaybot::statement::json(&store.bill("A1", today, &Policy::default()).unwrap(), &[])
 }
 
 #[test]

@@ -345,11 +345,8 @@ fn dec(s: &str) -> Decimal {
 }
 
 fn statement_of(app: &App, account: &str, today: NaiveDate) -> Result<StatementDoc> {
-    Ok(statement::document(&app.store.bill(
-        account,
-        today,
-        &app.settings.policy,
-    )?))
+    let bill = app.store.bill(account, today, &app.settings.policy)?;
+    Ok(statement::document(&bill, &app.store.cases_of(account)?))
 }
 
 /// Everything paid into an order, per the statement.

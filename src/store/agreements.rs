@@ -1,0 +1,250 @@
+//! Writing the agreements of SPEC 4.7 and 4.8: a deferral, and a re-installment with its down
+//! payment and new plan. Each re-checks the offer against the ledger as stored, writes every
+//! tree in one transaction guarded by the order's revision, and flushes before it returns.
+//! An order takes one deferral and one re-installment: asking again returns the one agreed.
+
+use super::records::{payment_index_value, PaymentRow, Stored};
+use super::writes::bump_rev;
+use super::{composite_key, Store};
+use crate::domain::negotiation::{self, DownPaymentProblem, Refusal};
+use crate::domain::{
+    agreement::restructured_order_id, view, Deferral, Money, Order, OrderView, Payment,
+    PaymentKind, Policy, Restructure,
+};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+/// What became of a request for an agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgreementOutcome<T> {
+    Agreed(T),
+    /// The order already has this kind of agreement: it stands, nothing new was written.
+    AlreadyAgreed(T),
+    /// Not possible (any more) on the stored ledger: the reason's name (`Refusal::as_str`,
+    /// `below_minimum`, `too_large`, `no_such_option`).
+    Refused(&'static str),
+}
+
+/// A re-installment as asked in the chat.
+pub struct RestructureRequest<'a> {
+    pub order_id: &'a str,
+    pub down_payment: Money,
+    pub periods: u32,
+    pub today: NaiveDate,
+    /// Id of the payment that carries the down payment (from the gateway).
+    pub payment_id: String,
+    /// Where it came from, for the records (`chat:<key>:sandbox`).
+    pub origin: String,
+}
+
+impl Store {
+    /// The order's view on `today` with its revision, read together.
+    fn view_with_rev(
+        &self,
+        order_id: &str,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<(OrderView, Option<sled::IVec>)> {
+        let rev = self.order_rev.get(order_id.as_bytes())?;
+        let order = self
+            .order(order_id)?
+            .with_context(|| format!("order {order_id} not found"))?
+            .data;
+        let payments = self.payments_of(order_id)?;
+        let v = view::order_view(&order, &payments, today, policy)
+            .map_err(|(i, e)| anyhow::anyhow!("stored payment {} invalid: {e}", payments[i].id))?;
+        Ok((v, rev))
+    }
+
+    /// Defers the order's next installment by `days` on `today` (4.7). `confirm` writes the
+    /// confirmation the customer receives; it is kept with the agreement.
+    pub fn defer(
+        &self,
+        order_id: &str,
+        days: u32,
+        today: NaiveDate,
+        policy: &Policy,
+        confirm: &dyn Fn(&Deferral) -> String,
+    ) -> Result<AgreementOutcome<Deferral>> {
+        loop {
+            let (view, rev) = self.view_with_rev(order_id, today, policy)?;
+            if let Some(d) = &view.order.agreements.deferral {
+                return Ok(AgreementOutcome::AlreadyAgreed(d.clone()));
+            }
+            let offer = match negotiation::deferral_offer(&view, policy) {
+                Ok(o) => o,
+                Err(r) => return Ok(AgreementOutcome::Refused(r.as_str())),
+            };
+            let Some(option) = offer.options.iter().find(|o| o.days == days) else {
+                return Ok(AgreementOutcome::Refused("no_such_option"));
+            };
+            let mut deferral = Deferral {
+                n: offer.n,
+                days,
+                original_due: offer.due_date,
+                new_due: option.new_due,
+                fee: option.fee,
+                agreed_on: today,
+                confirmation: String::new(),
+            };
+            deferral.confirmation = confirm(&deferral);
+            let mut order = view.order.clone();
+            order.agreements.deferral = Some(deferral.clone());
+            if self.write_orders(order_id, &rev, &[&order], None)? {
+                return Ok(AgreementOutcome::Agreed(deferral));
+            }
+        }
+    }
+
+    /// Re-instals the order (4.8): records the down payment, closes the order as restructured
+    /// and creates the plan `ORDER-R1`, all in one transaction.
+    pub fn restructure(
+        &self,
+        req: &RestructureRequest,
+        policy: &Policy,
+        confirm: &dyn Fn(&Restructure, &Order) -> String,
+    ) -> Result<AgreementOutcome<(Restructure, Order)>> {
+        loop {
+            let (view, rev) = self.view_with_rev(req.order_id, req.today, policy)?;
+            if let Some(r) = &view.order.agreements.restructure {
+                let plan = self
+                    .order(&r.new_order_id)?
+                    .with_context(|| format!("plan {} missing", r.new_order_id))?;
+                return Ok(AgreementOutcome::AlreadyAgreed((r.clone(), plan.data)));
+            }
+            let quote = match negotiation::reinstallment_quote(&view, policy) {
+                Ok(q) => q,
+                Err(r) => return Ok(AgreementOutcome::Refused(r.as_str())),
+            };
+            let offers = match negotiation::reinstallment_offers(
+                &quote,
+                req.down_payment,
+                req.today,
+                policy,
+            ) {
+                Ok(o) => o,
+                Err(DownPaymentProblem::BelowMinimum) => {
+                    return Ok(AgreementOutcome::Refused("below_minimum"))
+                }
+                Err(DownPaymentProblem::TooLarge) => {
+                    return Ok(AgreementOutcome::Refused("too_large"))
+                }
+            };
+            let Some(offer) = offers.into_iter().find(|o| o.terms.periods == req.periods) else {
+                return Ok(AgreementOutcome::Refused(if req.periods == 0 {
+                    Refusal::NoOffer.as_str()
+                } else {
+                    "no_such_option"
+                }));
+            };
+            let old = &view.order;
+            let mut plan = Order {
+                id: restructured_order_id(&old.id),
+                account_id: old.account_id.clone(),
+                item: old.item.clone(),
+                terms: offer.terms.clone(),
+                agreements: Default::default(),
+            };
+            plan.agreements.restructured_from = Some(old.id.clone());
+            let mut restructure = Restructure {
+                on: req.today,
+                balance: quote.balance,
+                down_payment: req.down_payment,
+                down_payment_id: req.payment_id.clone(),
+                new_order_id: plan.id.clone(),
+                periods: offer.terms.periods,
+                monthly_rate: offer.terms.monthly_rate,
+                confirmation: String::new(),
+            };
+            restructure.confirmation = confirm(&restructure, &plan);
+            let mut closed = old.clone();
+            closed.agreements.restructure = Some(restructure.clone());
+            let down = Payment {
+                id: req.payment_id.clone(),
+                amount: req.down_payment,
+                paid_on: req.today,
+                kind: PaymentKind::Installment,
+            };
+            // The down payment must apply to the ledger as it stands (it always should: it is
+            // below the balance, which is below what the order owes).
+            let mut all = self.payments_of(req.order_id)?;
+            all.push(down.clone());
+            if let Err((_, e)) = view::check_payments(&closed, &all, req.today, policy) {
+                anyhow::bail!("down payment refused by the ledger: {e}");
+            }
+            let row = Stored::new(
+                req.origin.as_str(),
+                PaymentRow {
+                    order_id: req.order_id.to_string(),
+                    payment: down,
+                },
+            );
+            if self.write_orders(req.order_id, &rev, &[&closed, &plan], Some(&row))? {
+                return Ok(AgreementOutcome::Agreed((restructure, plan)));
+            }
+        }
+    }
+
+    /// Writes orders (new ones get their `account_orders` entry and rate) and maybe a payment on
+    /// `guard_order`, if that order's revision is still `rev_seen`. False when someone wrote first.
+    fn write_orders(
+        &self,
+        guard_order: &str,
+        rev_seen: &Option<sled::IVec>,
+        orders_to_write: &[&Order],
+        payment: Option<&Stored<PaymentRow>>,
+    ) -> Result<bool> {
+        let records: Vec<(Vec<u8>, Vec<u8>, String)> = orders_to_write
+            .iter()
+            .map(|o| {
+                let origin = format!("agreement:{guard_order}");
+                (
+                    composite_key(&[&o.account_id, &o.id]),
+                    Stored::new(origin, (*o).clone()).to_bytes(),
+                    view::annual_rate_of_terms(o).to_string(),
+                )
+            })
+            .collect();
+        let result = (
+            &self.orders,
+            &self.account_orders,
+            &self.payments,
+            &self.order_payments,
+            &self.order_rev,
+        )
+            .transaction(
+                |(orders, account_orders, payments, order_payments, order_rev)| {
+                    if order_rev.get(guard_order.as_bytes())? != *rev_seen {
+                        return Err(ConflictableTransactionError::Abort(()));
+                    }
+                    for (o, (index_key, bytes, rate)) in orders_to_write.iter().zip(&records) {
+                        orders.insert(o.id.as_bytes(), bytes.as_slice())?;
+                        if account_orders.get(index_key.as_slice())?.is_none() {
+                            account_orders.insert(index_key.as_slice(), rate.as_bytes())?;
+                        }
+                        bump_rev(order_rev, &o.id, 1)?;
+                    }
+                    if let Some(p) = payment {
+                        let pay = &p.data.payment;
+                        payments.insert(pay.id.as_bytes(), p.to_bytes())?;
+                        let date = pay.paid_on.to_string();
+                        order_payments.insert(
+                            composite_key(&[&p.data.order_id, &date, &pay.id]),
+                            payment_index_value(pay),
+                        )?;
+                    }
+                    Ok(())
+                },
+            );
+        match result {
+            Ok(()) => {
+                self.flush()?;
+                Ok(true)
+            }
+            Err(TransactionError::Abort(())) => Ok(false),
+            Err(TransactionError::Storage(e)) => Err(e).context("recording an agreement"),
+        }
+    }
+}
