@@ -21,6 +21,9 @@ pub struct ActionCtx<'a> {
     pub autopay_card: &'a dyn Fn(&str) -> Option<String>,
     pub payment_count: &'a dyn Fn(&str) -> usize,
     pub history: &'a dyn Fn(&str) -> Vec<crate::domain::Payment>,
+    pub policy: &'a crate::domain::Policy,
+    /// The account's hardship case waiting for a decision or a confirmation.
+    pub pending_case: &'a dyn Fn() -> Option<crate::domain::HardshipCase>,
 }
 
 /// A bill computed at most once per step, only when an action reads it.
@@ -157,7 +160,9 @@ impl crate::dialog::Actions for ActionCtx<'_> {
             "verify_phone" => self.verify_phone(vars),
             "verify_id" => self.verify_id(vars),
             "order_name" => self.order_name(vars),
-            _ => "unknown_action",
+            other => self
+                .run_negotiation(other, vars)
+                .unwrap_or("unknown_action"),
         };
         outcome.to_string()
     }
@@ -168,7 +173,7 @@ fn set(vars: &mut Vars, key: &str, value: impl ToString) {
 }
 
 impl ActionCtx<'_> {
-    fn line(&self, key: &str, vars: &Vars) -> String {
+    pub(super) fn line(&self, key: &str, vars: &Vars) -> String {
         self.flows.text(self.lang, key, vars)
     }
 

@@ -1,6 +1,7 @@
 //! `repaybot chat`: the same engine, dialogs and store in a terminal. Interactive on a terminal;
 //! with stdin not a terminal it reads one message per line and prints every reply, so scripts
-//! can drive it. Buttons print as `[1] label`; typing the number or the label presses it.
+//! can drive it. Buttons print as `[1] label`; typing the number or the label presses it. A
+//! line naming an existing file sends that file (a hardship case's document).
 
 use super::{App, ChatInput, Reply};
 use crate::dialog::Lang;
@@ -31,6 +32,23 @@ fn print_reply(out: &mut dyn Write, reply: &Reply) -> std::io::Result<()> {
         writeln!(out, "{line}")?;
     }
     writeln!(out)
+}
+
+/// A line naming an existing file stands in for a photo or file sent in Telegram (a hardship
+/// case's document); anything else is a message.
+fn input_of(text: String) -> ChatInput {
+    let path = std::path::Path::new(text.trim());
+    if !text.trim().is_empty() && path.is_file() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return ChatInput::Document {
+            file_id: format!("file:{}", path.display()),
+            name,
+        };
+    }
+    ChatInput::Text(text)
 }
 
 /// Runs a conversation until end of input (or `/quit`).
@@ -83,7 +101,7 @@ pub fn run(
         if !opts.interactive {
             writeln!(out, "> {text}")?;
         }
-        match app.turn(&chat, ChatInput::Text(text), today(), Utc::now()) {
+        match app.turn(&chat, input_of(text), today(), Utc::now()) {
             Ok(turn) => {
                 for r in &turn.replies {
                     print_reply(out, r)?;

@@ -28,6 +28,8 @@ pub struct EffectCtx<'a> {
     pub account: Option<&'a Account>,
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
+    /// The conversation's language, for written confirmations.
+    pub lang: crate::dialog::Lang,
 }
 
 pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -43,6 +45,9 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
         "binding_failed" => binding_failed(ctx).map(|_| None),
         "set_autopay" | "stop_autopay" => set_autopay(ctx, name, vars).map(Some),
         "open_ticket" => open_ticket(ctx, vars).map(Some),
+        "defer" => super::negotiation_effects::defer(ctx, vars).map(Some),
+        "restructure" => super::negotiation_effects::restructure(ctx, vars).map(Some),
+        "open_case" => super::negotiation_effects::open_case(ctx, vars).map(Some),
         _ => Ok(None),
     }
 }
@@ -50,7 +55,7 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
 /// A payment id that sorts after every earlier payment of the order on the same day (the ledger
 /// allocates same-day payments in id order) and is stable for the idempotency key (FNV-1a), so
 /// a replay names the same payment: `C<date>-<sequence>-<hash>`.
-fn payment_id(key: &str, today: NaiveDate, sequence: usize) -> String {
+pub(super) fn payment_id(key: &str, today: NaiveDate, sequence: usize) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);
@@ -198,7 +203,7 @@ fn set_autopay(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Event> {
     Ok(("done".into(), Vars::new()))
 }
 
-fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
+pub(super) fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let reason = vars
         .get("ticket_reason")
         .cloned()

@@ -5,6 +5,8 @@
 pub mod actions;
 pub mod chat;
 mod effects;
+mod negotiation;
+mod negotiation_effects;
 mod session_store;
 
 use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
@@ -24,6 +26,9 @@ pub enum ChatInput {
     Text(String),
     /// Callback data of a pressed button.
     Button(String),
+    /// A photo or file the customer sent (a hardship case's document): its Telegram file id, or
+    /// in the terminal chat the path of a local file.
+    Document { file_id: String, name: String },
 }
 
 /// One message to show the customer.
@@ -101,6 +106,9 @@ pub const EFFECTS: &[&str] = &[
     "set_autopay",
     "stop_autopay",
     "open_ticket",
+    "defer",
+    "restructure",
+    "open_case",
 ];
 /// Events the app sends back into a conversation.
 pub const EVENTS: &[&str] = &[
@@ -110,10 +118,15 @@ pub const EVENTS: &[&str] = &[
     "bind_refused",
     "done",
     "ticket_opened",
+    "agreed",
+    "agreement_refused",
+    "case_opened",
 ];
-/// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card).
+/// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card; `note` is
+/// the message's own words, `document` a file the customer sent: file id TAB name).
 pub const SLOTS: &[&str] = &[
-    "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card",
+    "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card", "note",
+    "document",
 ];
 
 /// The names `dialogs check` accepts.
@@ -125,10 +138,10 @@ pub fn known() -> Known {
             .map(|i| i.as_str().to_string())
             .collect(),
         slots: own(SLOTS),
-        actions: own(actions::ACTIONS),
+        actions: own(&[actions::ACTIONS, negotiation::ACTIONS].concat()),
         effects: own(EFFECTS),
         events: own(EVENTS),
-        vars: own(actions::VARS),
+        vars: own(&[actions::VARS, negotiation::VARS].concat()),
     }
 }
 
@@ -195,6 +208,20 @@ impl App {
         let dialog_input = match &input {
             ChatInput::Start => Input::Start,
             ChatInput::Button(data) => Input::Button(data),
+            ChatInput::Document { file_id, name } => {
+                let clean = |t: &str| t.replace(['\t', '\n', '\r'], " ");
+                slots = BTreeMap::from([(
+                    "document".to_string(),
+                    format!("{}\t{}", clean(file_id), clean(name)),
+                )]);
+                out.trace.push("intent=document".to_string());
+                Input::Text(Message {
+                    raw: name,
+                    intent: "unknown",
+                    slots: &slots,
+                    slot_problem: None,
+                })
+            }
             ChatInput::Text(raw) if raw.trim() == "/start" => Input::Start,
             ChatInput::Text(raw) => {
                 understanding = command_intent(raw).map_or_else(
@@ -267,6 +294,7 @@ impl App {
                         account: account.as_ref(),
                         today,
                         now,
+                        lang: session.lang,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -322,6 +350,9 @@ impl App {
         let card = |order: &str| store.autopay_card(order).ok().flatten();
         let count = |order: &str| store.payments_of(order).map(|p| p.len()).unwrap_or(0);
         let history = |order: &str| store.payments_of(order).unwrap_or_default();
+        let pending_case = || {
+            account.and_then(|a| store.pending_case(&a.id).ok().flatten())
+        };
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
@@ -331,6 +362,8 @@ impl App {
             autopay_card: &card,
             payment_count: &count,
             history: &history,
+            policy,
+            pending_case: &pending_case,
         };
         let dctx = dialog::Ctx {
             bound: account.is_some(),
@@ -393,6 +426,9 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
         v.insert("order_id".into(), o.clone());
     }
     let t = raw.trim();
+    if !t.is_empty() && !t.starts_with('/') {
+        v.insert("note".into(), t.chars().take(500).collect());
+    }
     if let Some(phone) = crate::domain::Phone::parse(t) {
         v.insert("phone".into(), phone.as_str().to_string());
     }
