@@ -28,7 +28,10 @@ pub enum ChatInput {
     Button(String),
     /// A photo or file the customer sent (a hardship case's document): its Telegram file id, or
     /// in the terminal chat the path of a local file.
-    Document { file_id: String, name: String },
+    Document {
+        file_id: String,
+        name: String,
+    },
 }
 
 /// One message to show the customer.
@@ -350,9 +353,7 @@ impl App {
         let card = |order: &str| store.autopay_card(order).ok().flatten();
         let count = |order: &str| store.payments_of(order).map(|p| p.len()).unwrap_or(0);
         let history = |order: &str| store.payments_of(order).unwrap_or_default();
-        let pending_case = || {
-            account.and_then(|a| store.pending_case(&a.id).ok().flatten())
-        };
+        let pending_case = || account.and_then(|a| store.pending_case(&a.id).ok().flatten());
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
@@ -442,7 +443,12 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
     v
 }
 
+/// The slots for the trace; `note` (the message's own words) is left out: never logged.
 fn show_vars(v: &BTreeMap<String, String>) -> String {
-    let inner: Vec<String> = v.iter().map(|(k, x)| format!("{k}={x}")).collect();
+    let inner: Vec<String> = v
+        .iter()
+        .filter(|(k, _)| k.as_str() != "note")
+        .map(|(k, x)| format!("{k}={x}"))
+        .collect();
     format!("{{{}}}", inner.join(", "))
 }

@@ -89,7 +89,9 @@ impl ActionCtx<'_> {
 
     /// Sets `refusal` to the explanation of `reason` and returns it as the outcome.
     fn refuse(&self, reason: &'static str, vars: &mut Vars) -> &'static str {
-        let text = self.flows.text(self.lang, &format!("negotiate.why_{reason}"), vars);
+        let text = self
+            .flows
+            .text(self.lang, &format!("negotiate.why_{reason}"), vars);
         set(vars, "refusal", text);
         reason
     }
@@ -107,7 +109,8 @@ impl ActionCtx<'_> {
             vars,
         );
         set(vars, "case_status", status);
-        set(vars, "case_decision", case.decision.unwrap_or_default());
+        let decision = case.decision.map(|d| format!("\n{d}")).unwrap_or_default();
+        set(vars, "case_decision", decision);
         "case_pending"
     }
 
@@ -182,7 +185,11 @@ impl ActionCtx<'_> {
         let mut v = Vars::new();
         set(&mut v, "min_down", q.min_down_payment);
         let label = self.line("reinstall.btn_min_down", &v);
-        set(vars, "down_choices", format!("{}\t{label}", q.min_down_payment));
+        set(
+            vars,
+            "down_choices",
+            format!("{}\t{label}", q.min_down_payment),
+        );
         "ok"
     }
 
@@ -257,8 +264,14 @@ impl ActionCtx<'_> {
     }
 
     fn case_summary(&self, vars: &mut Vars) -> &'static str {
-        let reason = vars.get("reason").cloned().unwrap_or_else(|| "other".into());
-        let label = self.line(&format!("hardship.reason_{reason}"), vars);
+        let reason = vars
+            .get("reason")
+            .cloned()
+            .unwrap_or_else(|| "other".into());
+        let mut label = self.line(&format!("hardship.reason_{reason}"), vars);
+        if let (true, Some(words)) = (reason == "other", vars.get("note")) {
+            label = format!("{label}: {words}");
+        }
         set(vars, "reason_label", label);
         if let Some(m) = money(vars, "amount") {
             set(vars, "monthly_amount", m);

@@ -144,7 +144,10 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 return Ok(refused(ctx, "incomplete", vars));
             };
             let bill = store.bill(&account.id, ctx.today, &ctx.app.settings.policy)?;
-            let reason = vars.get("reason").cloned().unwrap_or_else(|| "other".into());
+            let reason = vars
+                .get("reason")
+                .cloned()
+                .unwrap_or_else(|| "other".into());
             let reason_text = match reason.as_str() {
                 "other" => vars.get("note").cloned().unwrap_or_default(),
                 _ => String::new(),
@@ -170,7 +173,12 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 decision: None,
             };
             let case = store.open_case(case)?;
-            tracing::info!(chat = ctx.chat, case = case.number, ticket = ticket.number, "hardship case opened");
+            tracing::info!(
+                chat = ctx.chat,
+                case = case.number,
+                ticket = ticket.number,
+                "hardship case opened"
+            );
             case
         }
     };

@@ -18,7 +18,11 @@
 //! Special customer lines: `> @button K` sends the callback data of button [K] of the latest
 //! reply (as Telegram does); `> @button T.K` sends the data of button [K] shown in answer to
 //! customer line T (0 = the start), which is how a stale button is pressed; `> @start` sends
-//! `/start` as `ChatInput::Start`.
+//! `/start` as `ChatInput::Start`; `> @file NAME` sends a document named NAME (as a photo or
+//! file in Telegram).
+//!
+//! Optional header `# later: N`: the demo data is made for `today`, the conversation happens N
+//! days later (an order then N days further overdue).
 //!
 //! Update: `UPDATE_GOLDEN=1 cargo test --test it transcripts` rewrites every file that changed
 //! (and creates the missing ones listed in `SEEDS`), printing which; review with `git diff`.
@@ -75,6 +79,8 @@ struct Script {
     today: NaiveDate,
     account: Option<String>,
     lang: Lang,
+    /// Days between the demo data's day and the conversation.
+    later: u64,
     /// Comments before the first customer line (the header included).
     head: Vec<String>,
     items: Vec<Item>,
@@ -83,7 +89,7 @@ struct Script {
 fn parse(text: &str) -> Result<Script> {
     let mut head = Vec::new();
     let mut items = Vec::new();
-    let (mut today, mut account, mut lang) = (None, None, None);
+    let (mut today, mut account, mut lang, mut later) = (None, None, None, 0);
     for line in text.lines() {
         if let Some(input) = line.strip_prefix("> ").or((line == ">").then_some("")) {
             items.push(Item::Input(input.to_string()));
@@ -93,6 +99,7 @@ fn parse(text: &str) -> Result<Script> {
                 match k.trim() {
                     "today" => today = Some(v.parse::<NaiveDate>().context("# today")?),
                     "account" => account = Some((v != "none").then(|| v.to_string())),
+                    "later" => later = v.parse().context("# later: days")?,
                     "lang" => {
                         lang = Some(match v {
                             "zh" => Lang::Zh,
@@ -114,6 +121,7 @@ fn parse(text: &str) -> Result<Script> {
         today: today.context("header line `# today: YYYY-MM-DD` missing")?,
         account: account.context("header line `# account: ID|none` missing")?,
         lang: lang.context("header line `# lang: zh|en` missing")?,
+        later,
         head,
         items,
     })
@@ -153,14 +161,15 @@ fn generate(script: &Script) -> Result<String> {
         anyhow::ensure!(app.store.bind(CHAT, account)?, "cannot bind {account}");
     }
     app.set_lang(CHAT, script.lang)?;
-    let now = now_on(script.today);
+    let day = script.today + chrono::Days::new(script.later);
+    let now = now_on(day);
     let mut out = String::new();
     for h in &script.head {
         out.push_str(h);
         out.push('\n');
     }
     out.push('\n');
-    let first = app.turn(CHAT, ChatInput::Start, script.today, now)?;
+    let first = app.turn(CHAT, ChatInput::Start, day, now)?;
     render_turn(&mut out, &first);
     let mut shown = vec![last_buttons(&first)];
     for item in &script.items {
@@ -186,11 +195,16 @@ fn generate(script: &Script) -> Result<String> {
                 .get(k.wrapping_sub(1))
                 .with_context(|| format!("`{input}`: that reply has no button [{k}]"))?;
             ChatInput::Button(data.clone())
+        } else if let Some(name) = input.strip_prefix("@file ") {
+            ChatInput::Document {
+                file_id: format!("tg-file-{}", name.trim()),
+                name: name.trim().to_string(),
+            }
         } else {
             ChatInput::Text(input.clone())
         };
         out.push_str(&format!("> {input}\n"));
-        let turn = app.turn(CHAT, chat_input, script.today, now)?;
+        let turn = app.turn(CHAT, chat_input, day, now)?;
         render_turn(&mut out, &turn);
         shown.push(last_buttons(&turn));
     }
