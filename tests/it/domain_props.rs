@@ -180,26 +180,7 @@ fn schedules_and_annual_rates_match_an_independent_implementation() {
             format!("{{\"principal\":\"{p}\",\"periods\":{n},\"method\":\"{m}\",\"monthly_rate\":\"{r}\",\"first_due_date\":\"{f}\"}}\n")
         })
         .collect();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/tools/independent.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 is needed for the independent check (.ci/run installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = run_independent(&input);
     assert_eq!(lines.len(), cases.len());
     for ((p, n, m, r, f), expected) in cases.iter().zip(&lines) {
         let t = terms(
@@ -232,4 +213,29 @@ fn schedules_and_annual_rates_match_an_independent_implementation() {
         let theirs: Decimal = expected["annual_rate"].as_str().unwrap().parse().unwrap();
         assert_eq!(v.annual_rate, theirs, "annual rate of {t:?}");
     }
+}
+
+/// Runs the independent Python implementation on JSON-lines terms; one JSON value per line.
+pub fn run_independent(input: &str) -> Vec<serde_json::Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/tools/independent.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for the independent check (.ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines
 }

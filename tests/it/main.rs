@@ -5,6 +5,7 @@ mod dialog;
 mod domain;
 mod domain_props;
 mod import;
+mod negotiation;
 mod nlu;
 mod tidy;
 mod transcripts;
