@@ -48,6 +48,8 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
         "defer" => super::negotiation_effects::defer(ctx, vars).map(Some),
         "restructure" => super::negotiation_effects::restructure(ctx, vars).map(Some),
         "open_case" => super::negotiation_effects::open_case(ctx, vars).map(Some),
+        "accept_plan" => super::negotiation_effects::accept_plan(ctx, vars).map(Some),
+        "decline_plan" => super::negotiation_effects::decline_plan(ctx, vars).map(Some),
         _ => Ok(None),
     }
 }

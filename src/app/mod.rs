@@ -112,6 +112,8 @@ pub const EFFECTS: &[&str] = &[
     "defer",
     "restructure",
     "open_case",
+    "accept_plan",
+    "decline_plan",
 ];
 /// Events the app sends back into a conversation.
 pub const EVENTS: &[&str] = &[

@@ -111,7 +111,34 @@ impl ActionCtx<'_> {
         set(vars, "case_status", status);
         let decision = case.decision.map(|d| format!("\n{d}")).unwrap_or_default();
         set(vars, "case_decision", decision);
-        "case_pending"
+        let (Some(plan), Some(bill)) = (&case.approved, self.bill.get()) else {
+            return "case_pending";
+        };
+        let lines: Vec<String> = bill
+            .orders
+            .iter()
+            .filter(|o| case.order_ids.contains(&o.order.id))
+            .filter_map(|o| {
+                let offer =
+                    negotiation::hardship_plan(o, plan.periods, plan.monthly_rate, bill.today)?;
+                let mut v = Vars::new();
+                set(&mut v, "item", &o.order.item);
+                set(&mut v, "order_id", &o.order.id);
+                set(&mut v, "new_principal", offer.terms.principal);
+                set(&mut v, "periods", offer.terms.periods);
+                set(&mut v, "per_period", offer.per_period);
+                set(&mut v, "last_period", offer.last_period);
+                set(&mut v, "total_cost", offer.total_cost);
+                set(&mut v, "annual_rate", offer.annual_rate);
+                set(&mut v, "first_due", offer.terms.first_due_date);
+                Some(self.line("negotiate.plan_line", &v))
+            })
+            .collect();
+        if case.status != crate::domain::CaseStatus::Approved || lines.is_empty() {
+            return "case_pending";
+        }
+        set(vars, "offer_lines", lines.join("\n"));
+        "case_approved"
     }
 
     fn deferral_offer(&self, vars: &mut Vars) -> &'static str {

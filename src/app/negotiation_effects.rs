@@ -171,6 +171,7 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 opened_on: ctx.today,
                 ticket: Some(ticket.number),
                 decision: None,
+                approved: None,
             };
             let case = store.open_case(case)?;
             tracing::info!(
@@ -186,4 +187,71 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     set(&mut v, "case_no", case.number);
     set(&mut v, "ticket_no", case.ticket.unwrap_or_default());
     Ok(("case_opened".into(), v))
+}
+
+/// The customer confirms the plan an agent approved for their case: applied like a
+/// re-installment (SPEC 4.8), once.
+pub fn accept_plan(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
+    let Some(account) = ctx.account else {
+        return Ok(refused(ctx, "closed", vars));
+    };
+    let store = &ctx.app.store;
+    let Some(case) = store
+        .cases_of(&account.id)?
+        .into_iter()
+        .rev()
+        .find(|c| c.status == CaseStatus::Approved || c.status == CaseStatus::Accepted)
+    else {
+        return Ok(refused(ctx, "not_approved", vars));
+    };
+    let confirm = |r: &crate::domain::Restructure, plan: &crate::domain::Order| {
+        let rows = crate::domain::schedule::build(&plan.terms).unwrap_or_default();
+        let mut v = vars.clone();
+        set(&mut v, "order_id", r.new_order_id.trim_end_matches("-R1"));
+        set(&mut v, "item", &plan.item);
+        set(&mut v, "balance", r.balance);
+        set(&mut v, "new_order_id", &r.new_order_id);
+        set(&mut v, "periods", r.periods);
+        set(
+            &mut v,
+            "per_period",
+            rows.first().map(|x| x.amount()).unwrap_or_default(),
+        );
+        set(&mut v, "first_due", plan.terms.first_due_date);
+        set(&mut v, "case_no", case.number);
+        set(&mut v, "today", r.on);
+        ctx.app.flows.text(ctx.lang, "hardship.confirmation", &v)
+    };
+    let policy = &ctx.app.settings.policy;
+    let plans = match store.accept_hardship_plan(case.number, ctx.today, policy, &confirm)? {
+        AgreementOutcome::Agreed(p) | AgreementOutcome::AlreadyAgreed(p) => p,
+        AgreementOutcome::Refused(reason) => return Ok(refused(ctx, reason, vars)),
+    };
+    tracing::info!(
+        chat = ctx.chat,
+        case = case.number,
+        plans = plans.len(),
+        "hardship plan accepted"
+    );
+    let lines: Vec<String> = plans.iter().map(|(r, _)| r.confirmation.clone()).collect();
+    let mut v = Vars::new();
+    set(&mut v, "confirmation", lines.join("\n"));
+    Ok(("agreed".into(), v))
+}
+
+/// The customer declines the approved plan: the case is withdrawn, nothing else changes.
+pub fn decline_plan(ctx: &EffectCtx, _vars: &Vars) -> Result<Event> {
+    if let Some(account) = ctx.account {
+        if let Some(case) = ctx.app.store.pending_case(&account.id)? {
+            ctx.app
+                .store
+                .set_case_status(case.number, CaseStatus::Withdrawn, None)?;
+            tracing::info!(
+                chat = ctx.chat,
+                case = case.number,
+                "hardship plan declined"
+            );
+        }
+    }
+    Ok(("done".into(), Vars::new()))
 }

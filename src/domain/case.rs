@@ -66,4 +66,15 @@ pub struct HardshipCase {
     /// The agent's decision, as the customer was told it.
     #[serde(default)]
     pub decision: Option<String>,
+    /// The plan an agent approved, waiting for the customer's confirmation.
+    #[serde(default)]
+    pub approved: Option<ApprovedPlan>,
+}
+
+/// What an agent approved (`/approve PERIODS FEE_RATE`): every order of the case is re-planned
+/// over `periods` at `monthly_rate` (flat fee), without a down payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovedPlan {
+    pub periods: u32,
+    pub monthly_rate: rust_decimal::Decimal,
 }

@@ -16,7 +16,7 @@ pub mod view;
 
 pub use account::{Account, IdLast4, Language, Order, Phone};
 pub use agreement::{Agreements, Deferral, Restructure};
-pub use case::{CaseDocument, CaseStatus, HardshipCase};
+pub use case::{ApprovedPlan, CaseDocument, CaseStatus, HardshipCase};
 pub use ledger::{Allocation, OrderLedger, Payment, PaymentError, PaymentKind, SettlementQuote};
 pub use money::Money;
 pub use policy::Policy;

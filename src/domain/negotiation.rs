@@ -232,6 +232,33 @@ pub fn reinstallment_offers(
     Ok(offers)
 }
 
+/// The plan an agent approved for a hardship case (SPEC 4.8): the order's whole balance over
+/// `periods` at `monthly_rate`, first due one month after `today`, no down payment. Agents may
+/// go beyond self-service limits, so neither eligibility nor the cap applies; None when the
+/// order owes nothing or the plan cannot be scheduled.
+pub fn hardship_plan(
+    view: &OrderView,
+    periods: u32,
+    monthly_rate: Decimal,
+    today: NaiveDate,
+) -> Option<ReinstallmentOffer> {
+    if view.status != "active" || view.order.agreements.restructure.is_some() {
+        return None;
+    }
+    let principal = view.balance.total();
+    if !principal.is_positive() {
+        return None;
+    }
+    let terms = Terms {
+        principal,
+        periods,
+        method: Method::FlatFee,
+        monthly_rate,
+        first_due_date: schedule::due_date(today, 2)?,
+    };
+    offer(&view.order.id, terms)
+}
+
 fn offer(order_id: &str, terms: Terms) -> Option<ReinstallmentOffer> {
     let rows = schedule::build(&terms).ok()?;
     let total_cost: Money = rows.iter().map(|r| r.fee).sum();

@@ -8,7 +8,7 @@ use super::writes::bump_rev;
 use super::{composite_key, Store};
 use crate::domain::negotiation::{self, DownPaymentProblem, Refusal};
 use crate::domain::{
-    agreement::restructured_order_id, view, Deferral, Money, Order, OrderView, Payment,
+    agreement::restructured_order_id, view, CaseStatus, Deferral, Money, Order, OrderView, Payment,
     PaymentKind, Policy, Restructure,
 };
 use anyhow::{Context, Result};
@@ -25,6 +25,13 @@ pub enum AgreementOutcome<T> {
     /// Not possible (any more) on the stored ledger: the reason's name (`Refusal::as_str`,
     /// `below_minimum`, `too_large`, `no_such_option`).
     Refused(&'static str),
+}
+
+/// A new plan for an order: its balance, the down payment (with its origin) if any, the terms.
+struct NewPlan<'a> {
+    balance: Money,
+    down: Option<(Payment, &'a str)>,
+    terms: crate::domain::Terms,
 }
 
 /// A re-installment as asked in the chat.
@@ -139,52 +146,144 @@ impl Store {
                     "no_such_option"
                 }));
             };
-            let old = &view.order;
-            let mut plan = Order {
-                id: restructured_order_id(&old.id),
-                account_id: old.account_id.clone(),
-                item: old.item.clone(),
-                terms: offer.terms.clone(),
-                agreements: Default::default(),
-            };
-            plan.agreements.restructured_from = Some(old.id.clone());
-            let mut restructure = Restructure {
-                on: req.today,
-                balance: quote.balance,
-                down_payment: req.down_payment,
-                down_payment_id: req.payment_id.clone(),
-                new_order_id: plan.id.clone(),
-                periods: offer.terms.periods,
-                monthly_rate: offer.terms.monthly_rate,
-                confirmation: String::new(),
-            };
-            restructure.confirmation = confirm(&restructure, &plan);
-            let mut closed = old.clone();
-            closed.agreements.restructure = Some(restructure.clone());
             let down = Payment {
                 id: req.payment_id.clone(),
                 amount: req.down_payment,
                 paid_on: req.today,
                 kind: PaymentKind::Installment,
             };
-            // The down payment must apply to the ledger as it stands (it always should: it is
-            // below the balance, which is below what the order owes).
-            let mut all = self.payments_of(req.order_id)?;
-            all.push(down.clone());
-            if let Err((_, e)) = view::check_payments(&closed, &all, req.today, policy) {
-                anyhow::bail!("down payment refused by the ledger: {e}");
-            }
-            let row = Stored::new(
-                req.origin.as_str(),
-                PaymentRow {
-                    order_id: req.order_id.to_string(),
-                    payment: down,
-                },
-            );
-            if self.write_orders(req.order_id, &rev, &[&closed, &plan], Some(&row))? {
-                return Ok(AgreementOutcome::Agreed((restructure, plan)));
+            let plan = NewPlan {
+                balance: quote.balance,
+                down: Some((down, req.origin.as_str())),
+                terms: offer.terms,
+            };
+            if let Some(done) = self.commit_plan(&view, &rev, plan, req.today, policy, confirm)? {
+                return Ok(AgreementOutcome::Agreed(done));
             }
         }
+    }
+
+    /// Applies the plan an agent approved for hardship case `number`, once the customer confirms:
+    /// every order of the case still owing is re-planned (no down payment) and the case is
+    /// marked accepted. Asked again, returns the plans already made.
+    pub fn accept_hardship_plan(
+        &self,
+        number: u64,
+        today: NaiveDate,
+        policy: &Policy,
+        confirm: &dyn Fn(&Restructure, &Order) -> String,
+    ) -> Result<AgreementOutcome<Vec<(Restructure, Order)>>> {
+        let Some(case) = self.case(number)? else {
+            return Ok(AgreementOutcome::Refused("not_approved"));
+        };
+        let made = |store: &Store| -> Result<Vec<(Restructure, Order)>> {
+            let mut out = Vec::new();
+            for id in &case.order_ids {
+                let Some(order) = store.order(id)? else {
+                    continue;
+                };
+                if let Some(r) = order.data.agreements.restructure {
+                    if let Some(plan) = store.order(&r.new_order_id)? {
+                        out.push((r, plan.data));
+                    }
+                }
+            }
+            Ok(out)
+        };
+        match (case.status, &case.approved) {
+            (CaseStatus::Accepted, _) => return Ok(AgreementOutcome::AlreadyAgreed(made(self)?)),
+            (CaseStatus::Approved, Some(_)) => {}
+            _ => return Ok(AgreementOutcome::Refused("not_approved")),
+        }
+        let Some(approved) = case.approved.clone() else {
+            return Ok(AgreementOutcome::Refused("not_approved"));
+        };
+        for id in &case.order_ids {
+            loop {
+                let (view, rev) = self.view_with_rev(id, today, policy)?;
+                let Some(offer) = negotiation::hardship_plan(
+                    &view,
+                    approved.periods,
+                    approved.monthly_rate,
+                    today,
+                ) else {
+                    break; // settled, already re-planned, or nothing owed
+                };
+                let plan = NewPlan {
+                    balance: view.balance.total(),
+                    down: None,
+                    terms: offer.terms,
+                };
+                if self
+                    .commit_plan(&view, &rev, plan, today, policy, confirm)?
+                    .is_some()
+                {
+                    break;
+                }
+            }
+        }
+        self.set_case_status(number, CaseStatus::Accepted, None)?;
+        Ok(AgreementOutcome::Agreed(made(self)?))
+    }
+
+    /// Closes the order of `view` as restructured and creates its plan `ORDER-R1` with `terms`,
+    /// with the down payment if any, in one transaction. None when someone wrote first.
+    fn commit_plan(
+        &self,
+        view: &OrderView,
+        rev: &Option<sled::IVec>,
+        new: NewPlan,
+        today: NaiveDate,
+        policy: &Policy,
+        confirm: &dyn Fn(&Restructure, &Order) -> String,
+    ) -> Result<Option<(Restructure, Order)>> {
+        let old = &view.order;
+        let mut plan = Order {
+            id: restructured_order_id(&old.id),
+            account_id: old.account_id.clone(),
+            item: old.item.clone(),
+            terms: new.terms,
+            agreements: Default::default(),
+        };
+        plan.agreements.restructured_from = Some(old.id.clone());
+        let mut restructure = Restructure {
+            on: today,
+            balance: new.balance,
+            down_payment: new.down.as_ref().map_or(Money::ZERO, |(p, _)| p.amount),
+            down_payment_id: new
+                .down
+                .as_ref()
+                .map(|(p, _)| p.id.clone())
+                .unwrap_or_default(),
+            new_order_id: plan.id.clone(),
+            periods: plan.terms.periods,
+            monthly_rate: plan.terms.monthly_rate,
+            confirmation: String::new(),
+        };
+        restructure.confirmation = confirm(&restructure, &plan);
+        let mut closed = old.clone();
+        closed.agreements.restructure = Some(restructure.clone());
+        let row = match new.down {
+            Some((down, origin)) => {
+                // The down payment must apply to the ledger as it stands (it always should: it
+                // is below the balance, which is below what the order owes).
+                let mut all = self.payments_of(&old.id)?;
+                all.push(down.clone());
+                if let Err((_, e)) = view::check_payments(&closed, &all, today, policy) {
+                    anyhow::bail!("down payment refused by the ledger: {e}");
+                }
+                Some(Stored::new(
+                    origin,
+                    PaymentRow {
+                        order_id: old.id.clone(),
+                        payment: down,
+                    },
+                ))
+            }
+            None => None,
+        };
+        let written = self.write_orders(&old.id, rev, &[&closed, &plan], row.as_ref())?;
+        Ok(written.then_some((restructure, plan)))
     }
 
     /// Writes orders (new ones get their `account_orders` entry and rate) and maybe a payment on

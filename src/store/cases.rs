@@ -3,7 +3,7 @@
 
 use super::records::{decode, get, Stored};
 use super::Store;
-use crate::domain::{CaseStatus, HardshipCase};
+use crate::domain::{ApprovedPlan, CaseStatus, HardshipCase};
 use anyhow::{Context, Result};
 
 fn case_key(number: u64) -> String {
@@ -77,6 +77,26 @@ impl Store {
         if decision.is_some() {
             case.decision = decision;
         }
+        self.put_case(&case)?;
+        Ok(Some(case))
+    }
+
+    /// An agent's approval: the plan waits for the customer's confirmation (status `approved`).
+    pub fn approve_case(
+        &self,
+        number: u64,
+        plan: ApprovedPlan,
+        decision: String,
+    ) -> Result<Option<HardshipCase>> {
+        let Some(mut case) = self.case(number)? else {
+            return Ok(None);
+        };
+        if case.status != CaseStatus::Open {
+            return Ok(Some(case));
+        }
+        case.status = CaseStatus::Approved;
+        case.approved = Some(plan);
+        case.decision = Some(decision);
         self.put_case(&case)?;
         Ok(Some(case))
     }

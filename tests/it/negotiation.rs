@@ -683,3 +683,97 @@ fn chat_deferral_and_hardship_case_reach_the_statement() {
         .iter()
         .any(|t| Some(t.number) == stored.ticket && t.reason == "hardship"));
 }
+
+/// Opens a hardship case for A1003 through the chat; returns its number.
+fn open_case_in_chat(app: &App, chat: &str, today: NaiveDate) -> u64 {
+    send(app, chat, "I can't pay", today);
+    send(app, chat, "3", today);
+    send(app, chat, "2", today); // illness
+    send(app, chat, "200", today);
+    app.turn(
+        chat,
+        ChatInput::Document {
+            file_id: "F1".into(),
+            name: "record.jpg".into(),
+        },
+        today,
+        now(today),
+    )
+    .unwrap();
+    send(app, chat, "That's all", today);
+    send(app, chat, "yes", today);
+    app.store.pending_case("A1003").unwrap().unwrap().number
+}
+
+#[test]
+fn an_approved_hardship_plan_is_confirmed_in_chat_and_reaches_the_statement() {
+    let today = date(T);
+    let (app, chat) = bound("A1003", today);
+    let number = open_case_in_chat(&app, &chat, today);
+    let waiting = send(&app, &chat, "what is the status of my request", today);
+    assert!(waiting.contains("reviewing"), "{waiting}");
+    let before = statement(&app, "A1003", today);
+    let plan = repaybot::domain::ApprovedPlan {
+        periods: 24,
+        monthly_rate: Decimal::ZERO,
+    };
+    app.store
+        .approve_case(number, plan, "Approved: 24 periods, fees waived.".into())
+        .unwrap();
+    let shown = send(&app, &chat, "request status", today);
+    assert!(shown.contains("24 periods"), "{shown}");
+    assert!(shown.contains("Approved: 24 periods"), "{shown}");
+    let done = send(&app, &chat, "Accept the plan", today);
+    assert!(done.contains("Hardship plan confirmation"), "{done}");
+    let after = statement(&app, "A1003", today);
+    let orders = after["orders"].as_array().unwrap();
+    assert_eq!(orders[0]["status"], "restructured");
+    let plan = &orders[1];
+    assert_eq!(plan["periods"], 24);
+    assert_eq!(plan["annual_rate"], "0.00");
+    // The whole 4.8 balance moved, without a down payment.
+    let mut balance = Decimal::ZERO;
+    for i in before["orders"][0]["installments"].as_array().unwrap() {
+        let d = |k: &str| i[k].as_str().unwrap().parse::<Decimal>().unwrap();
+        balance += if i["due_date"].as_str().unwrap() < T {
+            d("remaining")
+        } else {
+            d("principal")
+        };
+    }
+    assert_eq!(plan["principal"], balance.to_string());
+    assert_eq!(after["open_cases"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.store.case(number).unwrap().unwrap().status,
+        repaybot::domain::CaseStatus::Accepted
+    );
+    // A second confirmation (a replayed button) changes nothing.
+    let again = app
+        .store
+        .accept_hardship_plan(number, today, &app.settings.policy, &|_, _| String::new())
+        .unwrap();
+    assert!(matches!(again, AgreementOutcome::AlreadyAgreed(ref p) if p.len() == 1));
+    assert_eq!(statement(&app, "A1003", today)["orders"], after["orders"]);
+}
+
+#[test]
+fn a_declined_hardship_plan_changes_nothing_but_the_case() {
+    let today = date(T);
+    let (app, chat) = bound("A1003", today);
+    let number = open_case_in_chat(&app, &chat, today);
+    let before = statement(&app, "A1003", today);
+    let plan = repaybot::domain::ApprovedPlan {
+        periods: 36,
+        monthly_rate: Decimal::new(3, 3),
+    };
+    app.store.approve_case(number, plan, String::new()).unwrap();
+    send(&app, &chat, "request status", today);
+    let declined = send(&app, &chat, "Decline", today);
+    assert!(declined.contains("declined"), "{declined}");
+    let after = statement(&app, "A1003", today);
+    assert_eq!(after["orders"], before["orders"]);
+    assert_eq!(
+        app.store.case(number).unwrap().unwrap().status,
+        repaybot::domain::CaseStatus::Withdrawn
+    );
+}
