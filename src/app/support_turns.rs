@@ -18,8 +18,8 @@ impl App {
         out: &TurnOutput,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let name = self.account_of(chat)?.map(|a| a.name);
-        let shown = |t: &str| crate::support::redact(t, name.as_deref());
+        let account = self.account_of(chat)?;
+        let shown = |t: &str| crate::support::redact(t, account.as_ref());
         let text = match input {
             ChatInput::Start => "/start".to_string(),
             ChatInput::Button(_) => "[button]".to_string(),

@@ -24,7 +24,7 @@ impl Desk<'_> {
         )];
         lines.extend(self.card_account(t, now)?);
         let turns = self.app.store.transcript(&t.chat)?;
-        let name = self.account_name(t);
+        let account = self.account_of(t);
         lines.push(self.group_text(
             "support.card_transcript",
             &vars(&[("lines", turns.len().to_string())]),
@@ -34,10 +34,10 @@ impl Desk<'_> {
                 "agent" => "support.card_agent",
                 _ => "support.card_customer",
             };
-            let text = super::redact(&turn.text, name.as_deref());
+            let text = super::redact(&turn.text, account.as_ref());
             lines.push(self.group_text(key, &vars(&[("text", text)])));
             for reply in &turn.replies {
-                let text = super::redact(reply, name.as_deref());
+                let text = super::redact(reply, account.as_ref());
                 lines.push(self.group_text("support.card_bot", &vars(&[("text", text)])));
             }
         }

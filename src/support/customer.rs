@@ -35,8 +35,8 @@ impl Desk<'_> {
                 return self.leave(&t, now).map(Some);
             }
         }
-        let name = self.account_name(&t);
-        let shown = |s: &str| super::redact(s, name.as_deref());
+        let account = self.account_of(&t);
+        let shown = |s: &str| super::redact(s, account.as_ref());
         let mut out = Vec::new();
         let tag = vars(&[("ticket_no", t.number.to_string())]);
         match msg {
@@ -89,14 +89,9 @@ impl Desk<'_> {
                     == crate::nlu::Intent::Cancel)
     }
 
-    pub(super) fn account_name(&self, t: &Ticket) -> Option<String> {
+    pub(super) fn account_of(&self, t: &Ticket) -> Option<crate::domain::Account> {
         let id = t.account_id.as_deref()?;
-        self.app
-            .store
-            .account(id)
-            .ok()
-            .flatten()
-            .map(|a| a.data.name)
+        self.app.store.account(id).ok().flatten().map(|a| a.data)
     }
 
     fn record(&self, chat: &str, from: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
