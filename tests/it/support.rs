@@ -318,7 +318,6 @@ fn an_open_ticket_survives_a_restart_and_a_redelivered_message_is_relayed_once()
         2,
         "joined + the reply: {reply:?}"
     );
-    drop(desk);
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
