@@ -630,3 +630,21 @@ fn ticket_numbers_are_small_and_sequential_across_threads() -> Result<()> {
     assert_eq!(numbers, (1..=8).collect::<Vec<u64>>());
     Ok(())
 }
+
+#[test]
+fn bad_support_settings_are_refused_at_start() {
+    let dir = std::env::temp_dir().join(format!("repaybot-support-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[support]\nhours = \"21:00-09:00\"\ntimezone = \"Mars/Base\"\n",
+    )
+    .unwrap();
+    let err = Settings::load(Some(&file)).unwrap_err().to_string();
+    assert!(
+        err.contains("support.hours") && err.contains("support.timezone"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
