@@ -11,6 +11,7 @@ use std::path::Path;
 pub struct Settings {
     pub policy: Policy,
     pub payments: PaymentSettings,
+    pub support: crate::support::SupportSettings,
 }
 
 /// Which payment gateway repays orders from the chat.
@@ -41,9 +42,10 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim()))?
             }
         };
-        let problems = settings.policy.problems();
+        let mut problems = settings.policy.problems();
+        problems.extend(settings.support.problems());
         if !problems.is_empty() {
-            bail!("invalid policy: {}", problems.join("; "));
+            bail!("invalid settings: {}", problems.join("; "));
         }
         if settings.payments.gateway != "sandbox" {
             bail!(

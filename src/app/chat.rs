@@ -101,20 +101,17 @@ pub fn run(
         if !opts.interactive {
             writeln!(out, "> {text}")?;
         }
-        match app.turn(&chat, input_of(text), today(), Utc::now()) {
-            Ok(turn) => {
-                for r in &turn.replies {
-                    print_reply(out, r)?;
-                }
-            }
-            Err(e) => {
-                tracing::error!(chat, "turn failed: {e:#}");
-                let lang = opts.lang.unwrap_or(Lang::Zh);
-                let text = app
-                    .flows
-                    .text(lang, "common.internal_error", &Default::default());
-                print_reply(out, &Reply::text(text))?;
-            }
+        let had_ticket = app.store.open_ticket_of(&chat)?.is_some();
+        let turn = app.respond(&chat, input_of(text), today(), Utc::now());
+        for r in &turn.replies {
+            print_reply(out, r)?;
+        }
+        if !had_ticket && app.store.open_ticket_of(&chat)?.is_some() {
+            let lang = app.chat_lang(&chat);
+            let note = app
+                .flows
+                .text(lang, "support.terminal_note", &Default::default());
+            print_reply(out, &Reply::text(note))?;
         }
         out.flush()?;
     }

@@ -3,7 +3,7 @@
 
 use super::App;
 use crate::domain::{Account, Money, Payment, PaymentKind};
-use crate::store::PaymentOutcome;
+use crate::store::{NewTicket, PaymentOutcome, TicketReason};
 use anyhow::Result;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,8 +28,10 @@ pub struct EffectCtx<'a> {
     pub account: Option<&'a Account>,
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
-    /// The conversation's language, for written confirmations.
+    /// The customer's language in this conversation (written confirmations, tickets).
     pub lang: crate::dialog::Lang,
+    /// The reason a ticket opened now gets unless the flow names one.
+    pub hint: TicketReason,
 }
 
 pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -205,20 +207,36 @@ fn set_autopay(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Event> {
     Ok(("done".into(), Vars::new()))
 }
 
-pub(super) fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
+/// Opens (or finds) the chat's ticket. The reason is the flow's `ticket_reason` var when it names
+/// one, else what the turn suggested (a request, a complaint, not understood).
+fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let reason = vars
         .get("ticket_reason")
-        .cloned()
-        .unwrap_or_else(|| "request".into());
-    let t = ctx.app.store.open_ticket(
-        ctx.chat,
-        ctx.account.map(|a| a.id.as_str()),
-        &reason,
-        &ctx.today.to_string(),
-    )?;
-    tracing::info!(chat = ctx.chat, ticket = t.number, "ticket opened");
+        .and_then(|r| TicketReason::parse(r))
+        .unwrap_or(ctx.hint);
+    let (t, new) = ctx.app.store.open_ticket(NewTicket {
+        chat: ctx.chat,
+        account_id: ctx.account.map(|a| a.id.as_str()),
+        reason,
+        case_id: None,
+        lang: ctx.lang,
+        now: ctx.now,
+    })?;
+    tracing::info!(
+        chat = ctx.chat,
+        ticket = t.number,
+        new,
+        reason = reason.as_str(),
+        "ticket opened"
+    );
+    let desk = crate::support::Desk::new(ctx.app);
+    let place = desk.queue_place(t.number)?.unwrap_or(1);
     Ok((
         "ticket_opened".into(),
-        Vars::from([("ticket_no".to_string(), t.number.to_string())]),
+        Vars::from([
+            ("ticket_no".to_string(), t.number.to_string()),
+            ("queue_place".to_string(), place.to_string()),
+            ("support_hours".to_string(), desk.hours().show()),
+        ]),
     ))
 }

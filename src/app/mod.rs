@@ -8,13 +8,14 @@ mod effects;
 mod negotiation;
 mod negotiation_effects;
 mod session_store;
+mod support_turns;
 
 use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
 use crate::domain::{Account, AccountBill, Language};
 use crate::embedded;
 use crate::nlu::Nlu;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{Store, TicketReason};
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
@@ -93,6 +94,16 @@ pub struct TurnOutput {
     pub trace: Vec<String>,
 }
 
+/// What every step of one turn shares.
+#[derive(Clone, Copy)]
+struct Turn<'a> {
+    chat: &'a str,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    /// The reason a ticket opened in this turn gets unless the flow names one.
+    hint: TicketReason,
+}
+
 /// The dialog engine, the NLU and the store, with the settings they run under.
 pub struct App {
     pub store: Store,
@@ -146,7 +157,7 @@ pub fn known() -> Known {
         actions: own(&[actions::ACTIONS, negotiation::ACTIONS].concat()),
         effects: own(EFFECTS),
         events: own(EVENTS),
-        vars: own(&[actions::VARS, negotiation::VARS].concat()),
+        vars: own(&[actions::VARS, negotiation::VARS, crate::support::TEXT_VARS].concat()),
     }
 }
 
@@ -210,6 +221,7 @@ impl App {
         }
         let understanding;
         let slots;
+        let mut hint = TicketReason::Request;
         let dialog_input = match &input {
             ChatInput::Start => Input::Start,
             ChatInput::Button(data) => Input::Button(data),
@@ -238,6 +250,11 @@ impl App {
                     },
                 );
                 slots = slot_vars(raw, &understanding);
+                hint = match understanding.intent {
+                    crate::nlu::Intent::Unknown => TicketReason::NotUnderstood,
+                    _ if self.nlu.is_complaint(raw) => TicketReason::Complaint,
+                    _ => TicketReason::Request,
+                };
                 let problem = understanding.slots.problems.first().map(|p| match p {
                     crate::nlu::SlotProblem::Amount => "amount",
                     crate::nlu::SlotProblem::Date => "date",
@@ -255,8 +272,15 @@ impl App {
                 })
             }
         };
-        let session = self.advance(chat, session, dialog_input, today, now, &mut out, 0)?;
+        let turn = Turn {
+            chat,
+            today,
+            now,
+            hint,
+        };
+        let session = self.advance(&turn, session, dialog_input, &mut out, 0)?;
         self.store_session_then(chat, &session)?;
+        self.record_transcript(chat, &input, &out, now)?;
         Ok(out)
     }
 
@@ -266,17 +290,17 @@ impl App {
 
     /// Steps the conversation with `input`, performs the effects it asks for and feeds their
     /// events back in (at most a few rounds, so a loop in the dialog files cannot hang a turn).
-    #[allow(clippy::too_many_arguments)]
     fn advance(
         &self,
-        chat: &str,
+        turn: &Turn,
         session: dialog::Session,
         input: Input,
-        today: NaiveDate,
-        now: DateTime<Utc>,
         out: &mut TurnOutput,
         depth: usize,
     ) -> Result<dialog::Session> {
+        let Turn {
+            chat, today, now, ..
+        } = *turn;
         // Re-read the account every round: an effect may have bound the chat.
         let account = self.account_of(chat)?;
         let (mut session, effects) =
@@ -300,6 +324,7 @@ impl App {
                         today,
                         now,
                         lang: session.lang,
+                        hint: turn.hint,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -314,11 +339,9 @@ impl App {
             }
             out.trace.push(format!("event={name}"));
             session = self.advance(
-                chat,
+                turn,
                 session,
                 Input::Event { name: &name, vars },
-                today,
-                now,
                 out,
                 depth + 1,
             )?;

@@ -152,12 +152,6 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 "other" => vars.get("note").cloned().unwrap_or_default(),
                 _ => String::new(),
             };
-            let ticket = store.open_ticket(
-                ctx.chat,
-                Some(&account.id),
-                "hardship",
-                &ctx.today.to_string(),
-            )?;
             let case = HardshipCase {
                 number: 0,
                 account_id: account.id.clone(),
@@ -169,11 +163,19 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 documents,
                 status: CaseStatus::Open,
                 opened_on: ctx.today,
-                ticket: Some(ticket.number),
+                ticket: None,
                 decision: None,
                 approved: None,
             };
-            let case = store.open_case(case)?;
+            let mut case = store.open_case(case)?;
+            let ticket = ctx.app.open_ticket_for_case(
+                ctx.chat,
+                &account.id,
+                &case.number.to_string(),
+                ctx.now,
+            )?;
+            case.ticket = Some(ticket.number);
+            store.put_case(&case)?;
             tracing::info!(
                 chat = ctx.chat,
                 case = case.number,

@@ -87,6 +87,11 @@ impl IdLast4 {
     }
 
     /// Constant-shape comparison with what a customer typed.
+    /// The stored value (for redaction; never shown).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn matches(&self, typed: &str) -> bool {
         IdLast4::parse(typed).is_some_and(|t| t.0 == self.0)
     }

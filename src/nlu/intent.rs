@@ -126,6 +126,7 @@ pub fn prepare(text: &str) -> String {
 pub struct Classifier {
     set: RegexSet,
     meta: Vec<(Intent, u32)>,
+    tags: Vec<Option<String>>,
 }
 
 impl Classifier {
@@ -135,7 +136,17 @@ impl Classifier {
             .dfa_size_limit(64 << 20)
             .build()?;
         let meta = patterns.iter().map(|p| (p.intent, p.weight)).collect();
-        Ok(Classifier { set, meta })
+        let tags = patterns.iter().map(|p| p.tag.clone()).collect();
+        Ok(Classifier { set, meta, tags })
+    }
+
+    /// Whether a pattern tagged `tag` matches the message.
+    pub fn has_tag(&self, text: &str, tag: &str) -> bool {
+        let text = prepare(text);
+        self.set
+            .matches(&text)
+            .iter()
+            .any(|i| self.tags[i].as_deref() == Some(tag))
     }
 
     pub fn classify(&self, text: &str) -> Intent {

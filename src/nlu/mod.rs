@@ -98,6 +98,12 @@ impl Nlu {
         Ok(Nlu { classifier })
     }
 
+    /// Whether the message complains or disputes (patterns tagged `complaint`): its ticket
+    /// gets that reason.
+    pub fn is_complaint(&self, text: &str) -> bool {
+        self.classifier.has_tag(text, "complaint")
+    }
+
     /// Intent, slots and language of one message, dates resolved against `today`.
     pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
         Understanding {

@@ -18,6 +18,9 @@ struct RawIntent {
     name: Spanned<String>,
     #[serde(default)]
     weight: Option<Spanned<u32>>,
+    /// A label the app reads besides the intent (`complaint`: the ticket's reason).
+    #[serde(default)]
+    tag: Option<String>,
     patterns: Vec<Spanned<String>>,
 }
 
@@ -28,6 +31,7 @@ pub struct Pattern {
     pub weight: u32,
     /// The regex as compiled (ASCII word boundaries).
     pub regex: String,
+    pub tag: Option<String>,
 }
 
 /// Default weight of a pattern group.
@@ -106,6 +110,7 @@ fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadErr
                     intent,
                     weight,
                     regex,
+                    tag: group.tag.clone(),
                 });
             }
         }

@@ -96,7 +96,7 @@ impl Store {
         }
         case.status = CaseStatus::Approved;
         case.approved = Some(plan);
-        case.decision = Some(decision);
+        case.decision = (!decision.is_empty()).then_some(decision);
         self.put_case(&case)?;
         Ok(Some(case))
     }

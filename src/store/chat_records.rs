@@ -1,21 +1,10 @@
 //! Records the chat keeps besides sessions: which account a chat is bound to, auto-debit cards
-//! (last four digits only) and support tickets. All in the `chat` tree, flushed on write.
+//! (last four digits only). All in the `chat` tree, flushed on write. Tickets live in `tickets.rs`.
 
 use super::records::{get, Stored};
 use super::Store;
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
-
-/// A request for a human agent, waiting for the support desk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ticket {
-    pub number: u64,
-    pub chat: String,
-    pub account_id: Option<String>,
-    pub reason: String,
-    pub status: String,
-    pub opened_on: String,
-}
+use serde::Serialize;
 
 impl Store {
     /// Writes a chat record and flushes it.
@@ -69,48 +58,5 @@ impl Store {
                 self.flush()
             }
         }
-    }
-
-    /// Opens a ticket with the next number (counted, not sled ids, so numbers stay small).
-    pub fn open_ticket(
-        &self,
-        chat: &str,
-        account_id: Option<&str>,
-        reason: &str,
-        today: &str,
-    ) -> Result<Ticket> {
-        let last = self
-            .chat
-            .scan_prefix(b"ticket/")
-            .keys()
-            .next_back()
-            .transpose()?;
-        let number = last
-            .and_then(|k| {
-                std::str::from_utf8(&k[7..])
-                    .ok()
-                    .and_then(|n| n.parse::<u64>().ok())
-            })
-            .unwrap_or(0)
-            + 1;
-        let ticket = Ticket {
-            number,
-            chat: chat.to_string(),
-            account_id: account_id.map(str::to_string),
-            reason: reason.to_string(),
-            status: "waiting".into(),
-            opened_on: today.to_string(),
-        };
-        self.put_chat(&format!("ticket/{number:020}"), chat, ticket.clone())?;
-        Ok(ticket)
-    }
-
-    pub fn tickets(&self) -> Result<Vec<Ticket>> {
-        let mut out = Vec::new();
-        for entry in self.chat.scan_prefix(b"ticket/") {
-            let (_, v) = entry?;
-            out.push(super::records::decode::<Ticket>(&v)?.data);
-        }
-        Ok(out)
     }
 }

@@ -18,13 +18,21 @@
 //! | `chat`           | `bound/<account_id>`                         | `Stored<String>` chat     |
 //! | `chat`           | `bindfail/<chat>`                            | `Stored<BindFailures>`    |
 //! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
-//! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
 //! | `cases`          | `case/<20-digit number>`                     | `Stored<HardshipCase>`    |
 //! | `cases`          | `next`                                       | u64 big-endian: last number |
 //!
 //! Agreements (deferral, re-installment) live on the order record (`Order::agreements`); a
 //! re-installment writes the closed order, its new plan `ORDER-R1` (with `account_orders`
 //! entry) and the down payment in one transaction guarded by `order_rev`.
+//!
+//! | `support`        | `seq`                                        | u64 big-endian: last ticket number |
+//! | `support`        | `t/<20-digit number>`                        | `Stored<Ticket>`          |
+//! | `support`        | `open/<chat>`                                | open ticket number (text) |
+//! | `support`        | `thread/<message_thread_id>`                 | ticket number (text)      |
+//! | `support`        | `gmsg/<group message id>`                    | ticket number (text)      |
+//! | `support`        | `seen/<c/chat/msg id or g/msg id>`           | `1`: relayed once already |
+//! | `support`        | `tx/<chat>`                                  | `Stored<Vec<TranscriptTurn>>`, last 20 |
+//! | `support`        | `cfg`                                        | `Stored<DeskOverrides>` (alias, hours) |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
@@ -37,11 +45,15 @@ mod agreements;
 mod cases;
 mod chat_records;
 mod records;
+mod tickets;
 mod writes;
 
 pub use agreements::{AgreementOutcome, RestructureRequest};
-pub use chat_records::Ticket;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
+pub use tickets::{
+    close as close_ticket, AgentRef, Decision, DecisionKind, NewTicket, Note, SupportForgotten,
+    Ticket, TicketReason, TicketStatus, TranscriptTurn, TRANSCRIPT_TURNS,
+};
 pub use writes::{ImportBatch, PaymentOutcome};
 
 use crate::domain::{view, Account, AccountBill, Order, Payment, Policy};
@@ -65,6 +77,7 @@ pub struct Store {
     pub(crate) sessions: sled::Tree,
     pub(crate) chat: sled::Tree,
     pub(crate) cases: sled::Tree,
+    pub(crate) support: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -115,6 +128,7 @@ impl Store {
             sessions: db.open_tree("sessions")?,
             chat: db.open_tree("chat")?,
             cases: db.open_tree("cases")?,
+            support: db.open_tree("support")?,
             db,
         })
     }

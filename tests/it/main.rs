@@ -7,5 +7,6 @@ mod domain_props;
 mod import;
 mod negotiation;
 mod nlu;
+mod support;
 mod tidy;
 mod transcripts;

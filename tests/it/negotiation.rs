@@ -681,7 +681,8 @@ fn chat_deferral_and_hardship_case_reach_the_statement() {
         .tickets()
         .unwrap()
         .iter()
-        .any(|t| Some(t.number) == stored.ticket && t.reason == "hardship"));
+        .any(|t| Some(t.number) == stored.ticket
+            && t.reason == repaybot::store::TicketReason::Hardship));
 }
 
 /// Opens a hardship case for A1003 through the chat; returns its number.
