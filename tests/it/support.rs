@@ -648,3 +648,66 @@ fn bad_support_settings_are_refused_at_start() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_agent_approves_a_hardship_case_and_the_customer_confirms_the_plan_in_chat() -> Result<()> {
+    let app = app(true)?;
+    let mut front = Front::new();
+    for line in ["还不上了想协商", "困难申请", "失业", "300"] {
+        front.say(&app, ALICE, line, day(0));
+    }
+    let doc = ChatInput::Document {
+        file_id: "AgAD-letter".into(),
+        name: "离职证明.jpg".into(),
+    };
+    app.respond(ALICE, doc, today(), day(0));
+    front.say(&app, ALICE, "材料已传完", day(0));
+    let opened = front.say(&app, ALICE, "确认提交", day(0));
+    assert!(
+        to_customer(&opened, ALICE).join("").contains("困难申请 #1"),
+        "{opened:?}"
+    );
+    // The case reached the group in its own topic.
+    let case = app.store.pending_case("A1001")?.expect("case open");
+    let ticket = case.ticket.expect("case has a ticket");
+    assert!(front
+        .sent
+        .iter()
+        .any(|o| matches!(o, Outgoing::CreateTopic { ticket: t, .. } if *t == ticket)));
+    // While the case is open, the customer's messages go to the agent.
+    let relayed = front.say(&app, ALICE, "什么时候有结果", day(5));
+    assert!(to_customer(&relayed, ALICE).is_empty());
+    assert!(to_group(&relayed).join("").contains("什么时候有结果"));
+    let thread = Some(500 + ticket as i32);
+    let told = front.agent_says(&app, thread, &agent(7, "Anna"), "/approve 24 0", day(10));
+    assert!(
+        to_customer(&told, ALICE).join("").contains("24"),
+        "{told:?}"
+    );
+    assert_eq!(
+        app.store.case(case.number)?.map(|c| c.status),
+        Some(repaybot::domain::CaseStatus::Approved)
+    );
+    // Back with the bot: the customer sees the plan and accepts it.
+    let shown = front.say(&app, ALICE, "申请进度", day(11));
+    assert!(
+        to_customer(&shown, ALICE).join("").contains("分 24 期"),
+        "{shown:?}"
+    );
+    let done = front.say(&app, ALICE, "接受方案", day(12));
+    assert!(
+        to_customer(&done, ALICE)
+            .join("")
+            .contains("个性化方案确认"),
+        "{done:?}"
+    );
+    let bill = app.store.bill("A1001", today(), &app.settings.policy)?;
+    let plan = bill
+        .orders
+        .iter()
+        .find(|o| o.order.agreements.restructured_from.is_some())
+        .expect("the new plan");
+    assert_eq!(plan.order.terms.periods, 24);
+    assert!(plan.order.terms.monthly_rate.is_zero());
+    Ok(())
+}
