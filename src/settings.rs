@@ -11,6 +11,8 @@ use std::path::Path;
 pub struct Settings {
     pub policy: Policy,
     pub payments: PaymentSettings,
+    /// Reminder defaults of SPEC 4.10 (`[reminders]`).
+    pub reminders: crate::reminders::RemindPolicy,
 }
 
 /// Which payment gateway repays orders from the chat.
@@ -41,7 +43,8 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim()))?
             }
         };
-        let problems = settings.policy.problems();
+        let mut problems = settings.policy.problems();
+        problems.extend(settings.reminders.problems());
         if !problems.is_empty() {
             bail!("invalid policy: {}", problems.join("; "));
         }

@@ -28,6 +28,8 @@ pub struct EffectCtx<'a> {
     pub account: Option<&'a Account>,
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
+    /// A file the effect sends with the next reply (the reminders' calendar).
+    pub attachment: &'a std::cell::RefCell<Option<super::Attachment>>,
 }
 
 pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -43,6 +45,7 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
         "binding_failed" => binding_failed(ctx).map(|_| None),
         "set_autopay" | "stop_autopay" => set_autopay(ctx, name, vars).map(Some),
         "open_ticket" => open_ticket(ctx, vars).map(Some),
+        n if n.starts_with("remind_") => super::reminder_effects::perform(ctx, n, vars),
         _ => Ok(None),
     }
 }
@@ -125,6 +128,12 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 return Ok(("payment_failed".into(), v));
             }
         }
+    }
+    // What is due changed: the next reminder is recomputed (never one for what is paid).
+    if let Err(e) =
+        crate::reminders::reschedule(&ctx.app.store, &ctx.app.settings, &account.id, ctx.now)
+    {
+        tracing::warn!(account = %account.id, "cannot reschedule reminders: {e:#}");
     }
     let mut v = Vars::new();
     v.insert("receipt_lines".into(), receipts.join("\n"));

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod chat;
 mod effects;
+mod reminder_effects;
 mod session_store;
 
 use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
@@ -101,6 +102,14 @@ pub const EFFECTS: &[&str] = &[
     "set_autopay",
     "stop_autopay",
     "open_ticket",
+    "remind_open",
+    "remind_set_days",
+    "remind_set_time",
+    "remind_add_date",
+    "remind_pause",
+    "remind_stop",
+    "remind_resume",
+    "remind_ics",
 ];
 /// Events the app sends back into a conversation.
 pub const EVENTS: &[&str] = &[
@@ -110,10 +119,18 @@ pub const EVENTS: &[&str] = &[
     "bind_refused",
     "done",
     "ticket_opened",
+    "remind_plan",
+    "remind_saved",
+    "remind_added",
+    "remind_bad_date",
+    "remind_bad_days",
+    "remind_bad_time",
+    "remind_ics",
+    "remind_none",
 ];
 /// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card).
 pub const SLOTS: &[&str] = &[
-    "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card",
+    "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card", "time",
 ];
 
 /// The names `dialogs check` accepts.
@@ -194,6 +211,20 @@ impl App {
         let slots;
         let dialog_input = match &input {
             ChatInput::Start => Input::Start,
+            ChatInput::Button(data) if data.starts_with("r:") => {
+                // A reminder's button: no turn showed it, so it stands for an intent.
+                let (intent, s) = crate::reminders::message::button_intent(data, today)
+                    .unwrap_or(("reminder_set", BTreeMap::new()));
+                slots = s;
+                out.trace
+                    .push(format!("button={data} intent={intent} slots={}", show_vars(&slots)));
+                Input::Text(Message {
+                    raw: "",
+                    intent,
+                    slots: &slots,
+                    slot_problem: None,
+                })
+            }
             ChatInput::Button(data) => Input::Button(data),
             ChatInput::Text(raw) if raw.trim() == "/start" => Input::Start,
             ChatInput::Text(raw) => {
@@ -252,6 +283,7 @@ impl App {
         out.trace
             .push(format!("state={}.{}", session.flow, session.state));
         let mut events = Vec::new();
+        let attachment = std::cell::RefCell::new(None);
         for effect in effects {
             match effect {
                 Effect::Reply { text, buttons, .. } => out.replies.push(Reply {
@@ -267,6 +299,7 @@ impl App {
                         account: account.as_ref(),
                         today,
                         now,
+                        attachment: &attachment,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -289,6 +322,17 @@ impl App {
                 out,
                 depth + 1,
             )?;
+        }
+        if let Some(file) = attachment.into_inner() {
+            // A file goes with the reply that announces it (the last one of this round).
+            match out.replies.last_mut() {
+                Some(last) => last.attachment = Some(file),
+                None => out.replies.push(Reply {
+                    text: String::new(),
+                    buttons: Vec::new(),
+                    attachment: Some(file),
+                }),
+            }
         }
         Ok(session)
     }
@@ -361,6 +405,14 @@ fn command_intent(raw: &str) -> Option<crate::nlu::Intent> {
 }
 
 impl App {
+    /// The language a chat talks in: its session's, else `default` (the account's).
+    pub fn chat_lang(&self, chat: &str, default: Lang) -> Lang {
+        match session_store::load(&self.store, chat, default) {
+            Ok(session_store::Loaded::Found(s)) => s.lang,
+            _ => default,
+        }
+    }
+
     /// Sets the language of a chat's session (the terminal's `--lang`).
     pub fn set_lang(&self, chat: &str, lang: Lang) -> Result<()> {
         let mut session = match session_store::load(&self.store, chat, lang)? {
@@ -400,6 +452,9 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
         v.insert("id_last4".into(), t.to_ascii_uppercase());
     }
     // Any run of digits is offered as a card number; the card step checks it has four.
+    if let Some(time) = crate::reminders::plan::parse_time_of_day(t) {
+        v.insert("time".into(), time.format("%H:%M").to_string());
+    }
     if (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
         v.insert("card".into(), t.to_string());
     }

@@ -19,6 +19,13 @@
 //! | `chat`           | `bindfail/<chat>`                            | `Stored<BindFailures>`    |
 //! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
 //! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
+//! | `chat`           | `remind/<account_id>`                        | `Stored<reminders::Prefs>`|
+//! | `remind_due`     | UTC seconds (i64 BE, sign bit flipped) account_id | empty: the next wake |
+//! | `remind_state`   | account_id                                   | `Stored<RemindState>`     |
+//!
+//! `remind_due` holds one entry per account, its next reminder instant, so a range scan up to
+//! now finds every account with something due; `remind_state` (handled-through date, last day
+//! sent, the wake) changes in the same transaction as its index entry (src/reminders/index.rs).
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
@@ -55,6 +62,8 @@ pub struct Store {
     pub(crate) idempotency: sled::Tree,
     pub(crate) sessions: sled::Tree,
     pub(crate) chat: sled::Tree,
+    pub(crate) remind_due: sled::Tree,
+    pub(crate) remind_state: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -104,6 +113,8 @@ impl Store {
             idempotency: db.open_tree("idempotency")?,
             sessions: db.open_tree("sessions")?,
             chat: db.open_tree("chat")?,
+            remind_due: db.open_tree("remind_due")?,
+            remind_state: db.open_tree("remind_state")?,
             db,
         })
     }
@@ -111,6 +122,12 @@ impl Store {
     /// Blocks until everything written so far is on disk.
     pub fn flush(&self) -> Result<()> {
         self.db.flush().context("flushing the database")?;
+        Ok(())
+    }
+
+    /// `flush` for async callers (the reminder scheduler): does not block a runtime thread.
+    pub async fn flush_async(&self) -> Result<()> {
+        self.db.flush_async().await.context("flushing the database")?;
         Ok(())
     }
 
@@ -125,6 +142,15 @@ impl Store {
 
     pub fn account(&self, id: &str) -> Result<Option<Stored<Account>>> {
         records::get(&self.accounts, id.as_bytes())
+    }
+
+    /// Every account id, in order.
+    pub fn account_ids(&self) -> Result<Vec<String>> {
+        self.accounts
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
     }
 
     pub fn account_id_by_phone(&self, phone: &str) -> Result<Option<String>> {
