@@ -216,8 +216,10 @@ impl App {
                 let (intent, s) = crate::reminders::message::button_intent(data, today)
                     .unwrap_or(("reminder_set", BTreeMap::new()));
                 slots = s;
-                out.trace
-                    .push(format!("button={data} intent={intent} slots={}", show_vars(&slots)));
+                out.trace.push(format!(
+                    "button={data} intent={intent} slots={}",
+                    show_vars(&slots)
+                ));
                 Input::Text(Message {
                     raw: "",
                     intent,

@@ -165,7 +165,9 @@ fn add_date(ctx: &EffectCtx, account: &Account, vars: &Vars) -> Result<Event> {
 /// The `.ics` of every coming due date still owed, attached to the next reply.
 fn calendar(ctx: &EffectCtx, account: &Account) -> Result<Event> {
     let app = ctx.app;
-    let bill = app.store.bill(&account.id, ctx.today, &app.settings.policy)?;
+    let bill = app
+        .store
+        .bill(&account.id, ctx.today, &app.settings.policy)?;
     let mut events = Vec::new();
     for o in &bill.orders {
         for i in &o.installments {
@@ -181,7 +183,12 @@ fn calendar(ctx: &EffectCtx, account: &Account) -> Result<Event> {
                 amount: i.remaining,
                 kind: plan::kind_on(ctx.today, i.due_date),
             };
-            let summary = text(ctx, account, "reminders.ics_summary", &message::item_vars(&item));
+            let summary = text(
+                ctx,
+                account,
+                "reminders.ics_summary",
+                &message::item_vars(&item),
+            );
             events.push(ics::Event {
                 uid: format!("{}-{}@repaybot", o.order.id, i.n),
                 date: i.due_date,

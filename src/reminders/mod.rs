@@ -63,7 +63,10 @@ pub fn overdue_paused(store: &Store, account_id: &str) -> Result<bool> {
 }
 
 pub fn tz_of(account: &Account) -> Tz {
-    account.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    account
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai)
 }
 
 /// The account's calendar day at `now`.
@@ -208,14 +211,21 @@ pub fn overview(
     let bill = store.bill(account_id, today, &settings.policy)?;
     let from = start_day(&state, today);
     let tz = tz_of(&account);
-    let days = plan::upcoming(&bill.orders, &prefs, &settings.reminders, paused, from, count)
-        .into_iter()
-        .map(|(date, items)| PlannedDay {
-            date,
-            at: send_instant(&settings.reminders, &prefs, tz, date),
-            items,
-        })
-        .collect();
+    let days = plan::upcoming(
+        &bill.orders,
+        &prefs,
+        &settings.reminders,
+        paused,
+        from,
+        count,
+    )
+    .into_iter()
+    .map(|(date, items)| PlannedDay {
+        date,
+        at: send_instant(&settings.reminders, &prefs, tz, date),
+        items,
+    })
+    .collect();
     Ok(Some(Overview {
         chat: store.chat_of_account(account_id)?,
         account,

@@ -205,7 +205,9 @@ fn open_installments(views: &[OrderView]) -> impl Iterator<Item = (&OrderView, u
         o.installments
             .iter()
             .enumerate()
-            .filter(|(_, i)| i.remaining.is_positive() && i.status != InstallmentStatus::Restructured)
+            .filter(|(_, i)| {
+                i.remaining.is_positive() && i.status != InstallmentStatus::Restructured
+            })
             .map(move |(k, _)| (o, k))
     })
 }
@@ -325,7 +327,9 @@ pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
         .collect();
     let digits_at = t.find(|c: char| c.is_ascii_digit())?;
     let rest = &t[digits_at..];
-    let hour_len = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let hour_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     let mut hour: u32 = rest[..hour_len].parse().ok()?;
     let after = rest[hour_len..].trim_start();
     let mut minute = 0;
@@ -340,7 +344,9 @@ pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
         return None;
     }
     let before = &t[..digits_at];
-    let afternoon = ["下午", "晚上", "傍晚", "中午"].iter().any(|w| before.contains(w))
+    let afternoon = ["下午", "晚上", "傍晚", "中午"]
+        .iter()
+        .any(|w| before.contains(w))
         || after.contains("pm");
     if afternoon && hour < 12 {
         hour += 12;

@@ -42,7 +42,13 @@ pub fn render(o: &Overview, settings: &Settings) -> String {
     let tz = super::tz_of(&o.account);
     let mut s = String::new();
     let a = &o.account;
-    let _ = writeln!(s, "account {} ({}, {})", a.id, a.timezone, a.language.as_str());
+    let _ = writeln!(
+        s,
+        "account {} ({}, {})",
+        a.id,
+        a.timezone,
+        a.language.as_str()
+    );
     let _ = match &o.chat {
         Some(chat) => writeln!(s, "chat: {chat}"),
         None => writeln!(s, "chat: none bound: nothing will be sent"),
@@ -68,7 +74,11 @@ pub fn render(o: &Overview, settings: &Settings) -> String {
     } else {
         "on"
     };
-    let _ = writeln!(s, "overdue notices: {paused}; days after {}", overdue.join("/"));
+    let _ = writeln!(
+        s,
+        "overdue notices: {paused}; days after {}",
+        overdue.join("/")
+    );
     let one_offs: Vec<String> = o.prefs.one_offs.iter().map(|d| d.to_string()).collect();
     if !one_offs.is_empty() {
         let _ = writeln!(s, "one-off dates: {}", one_offs.join(", "));

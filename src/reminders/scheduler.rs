@@ -327,7 +327,15 @@ pub async fn run(
         let more = match run_once(&app, deliver.as_ref(), now).await {
             Ok(r) => {
                 if r.due > 0 {
-                    tracing::info!(due = r.due, sent = r.sent, empty = r.empty, no_chat = r.no_chat, quiet = r.quiet, failed = r.failed, "reminder pass");
+                    tracing::info!(
+                        due = r.due,
+                        sent = r.sent,
+                        empty = r.empty,
+                        no_chat = r.no_chat,
+                        quiet = r.quiet,
+                        failed = r.failed,
+                        "reminder pass"
+                    );
                 }
                 r.more
             }

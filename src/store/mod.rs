@@ -127,7 +127,10 @@ impl Store {
 
     /// `flush` for async callers (the reminder scheduler): does not block a runtime thread.
     pub async fn flush_async(&self) -> Result<()> {
-        self.db.flush_async().await.context("flushing the database")?;
+        self.db
+            .flush_async()
+            .await
+            .context("flushing the database")?;
         Ok(())
     }
 

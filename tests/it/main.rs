@@ -6,5 +6,6 @@ mod domain;
 mod domain_props;
 mod import;
 mod nlu;
+mod reminders;
 mod tidy;
 mod transcripts;
