@@ -100,7 +100,13 @@ fn plan_vars(ctx: &EffectCtx, account: &Account) -> Result<Vars> {
         ),
         (
             "remind_lines".to_string(),
-            message::plan_lines(&app.flows, lang(ctx, account), &days, time),
+            message::plan_lines(
+                &app.flows,
+                lang(ctx, account),
+                &days,
+                time,
+                &o.prefs.one_offs,
+            ),
         ),
     ]))
 }

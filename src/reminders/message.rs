@@ -93,6 +93,7 @@ pub fn plan_lines(
     lang: Lang,
     days: &[(NaiveDate, Vec<Item>)],
     time: NaiveTime,
+    one_offs: &[NaiveDate],
 ) -> String {
     let mut lines = Vec::new();
     for (date, items) in days {
@@ -100,7 +101,12 @@ pub fn plan_lines(
             let mut v = item_vars(item);
             v.insert("date".into(), date.to_string());
             v.insert("time".into(), time.format("%H:%M").to_string());
-            let key = format!("reminders.line_{}", kind_key(item.kind));
+            let kind = if one_offs.contains(date) {
+                "oneoff"
+            } else {
+                kind_key(item.kind)
+            };
+            let key = format!("reminders.line_{kind}");
             lines.push(flows.text(lang, &key, &v));
         }
     }
