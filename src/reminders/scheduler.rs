@@ -141,7 +141,10 @@ pub async fn run_once_with(
         }
     }
     if changed {
-        app.store.flush_async().await?;
+        // sled's `flush_async` waits for the background flusher (up to 500 ms); a blocking
+        // flush on the blocking pool is done in milliseconds and keeps the runtime free.
+        let store = app.store.clone();
+        tokio::task::spawn_blocking(move || store.flush()).await??;
     }
     Ok(report)
 }

@@ -125,15 +125,6 @@ impl Store {
         Ok(())
     }
 
-    /// `flush` for async callers (the reminder scheduler): does not block a runtime thread.
-    pub async fn flush_async(&self) -> Result<()> {
-        self.db
-            .flush_async()
-            .await
-            .context("flushing the database")?;
-        Ok(())
-    }
-
     /// Raw access to the sessions tree, for diagnostics and for tests that plant a damaged record.
     pub fn sessions_tree(&self) -> &sled::Tree {
         &self.sessions
