@@ -62,6 +62,13 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Print the planned reminders of an account (operators' view).
+    Reminders {
+        account_id: String,
+        /// How many reminder days to list.
+        #[arg(long, default_value_t = 10)]
+        days: usize,
+    },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
         account_id: String,
@@ -108,11 +115,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             run_chat(&cli, settings.clone(), account.clone(), lang.as_deref())
         }
         Command::Nlu => run_nlu(&cli),
+        Command::Reminders { account_id, days } => {
+            crate::reminders::report::run(&cli, &settings, account_id, *days)
+        }
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
 }
 
-fn open_store(cli: &Cli) -> Result<Store> {
+pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
     Store::open(&cli.data_dir)
 }
 
@@ -198,6 +208,11 @@ fn run_chat(
         }),
         today: cli.today,
         interactive: std::io::stdin().is_terminal(),
+        file_dir: if cli.data_dir.is_dir() {
+            cli.data_dir.clone()
+        } else {
+            PathBuf::from(".")
+        },
     };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod embedded;
 pub mod import;
 pub mod nlu;
+pub mod reminders;
 pub mod settings;
 pub mod statement;
 pub mod store;

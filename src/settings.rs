@@ -12,6 +12,8 @@ pub struct Settings {
     pub policy: Policy,
     pub payments: PaymentSettings,
     pub support: crate::support::SupportSettings,
+    /// Reminder defaults of SPEC 4.10 (`[reminders]`).
+    pub reminders: crate::reminders::RemindPolicy,
 }
 
 /// Which payment gateway repays orders from the chat.
@@ -44,6 +46,7 @@ impl Settings {
         };
         let mut problems = settings.policy.problems();
         problems.extend(settings.support.problems());
+        problems.extend(settings.reminders.problems());
         if !problems.is_empty() {
             bail!("invalid settings: {}", problems.join("; "));
         }

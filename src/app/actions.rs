@@ -140,6 +140,16 @@ pub const VARS: &[&str] = &[
     "since",
     "ticket_reason",
     "support_hours",
+    "time",
+    "until",
+    "remind_lines",
+    "remind_days",
+    "remind_time",
+    "remind_tz",
+    "remind_status",
+    "remind_overdue",
+    "remind_quiet",
+    "file_name",
 ];
 
 impl crate::dialog::Actions for ActionCtx<'_> {

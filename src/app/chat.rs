@@ -8,6 +8,7 @@ use crate::dialog::Lang;
 use anyhow::Result;
 use chrono::{NaiveDate, Utc};
 use std::io::{BufRead, Write};
+use std::path::Path;
 
 /// Who is chatting and on which day.
 pub struct ChatOptions {
@@ -17,6 +18,8 @@ pub struct ChatOptions {
     /// The calendar day of the conversation; None: today in the account's time zone.
     pub today: Option<NaiveDate>,
     pub interactive: bool,
+    /// Where files the bot sends (a calendar) are written: the data folder or the current one.
+    pub file_dir: std::path::PathBuf,
 }
 
 pub fn chat_key(opts: &ChatOptions) -> String {
@@ -26,8 +29,17 @@ pub fn chat_key(opts: &ChatOptions) -> String {
     }
 }
 
-fn print_reply(out: &mut dyn Write, reply: &Reply) -> std::io::Result<()> {
+fn print_reply(out: &mut dyn Write, reply: &Reply, dir: &Path) -> std::io::Result<()> {
     writeln!(out, "{}", reply.text)?;
+    if let Some(file) = &reply.attachment {
+        // Only the file name is used, so a name can never point outside the folder.
+        let name = Path::new(&file.file_name)
+            .file_name()
+            .map_or_else(|| "attachment".into(), |n| n.to_string_lossy().into_owned());
+        let path = dir.join(name);
+        std::fs::write(&path, &file.bytes)?;
+        writeln!(out, "(file saved: {})", path.display())?;
+    }
     if let Some(line) = reply.button_line() {
         writeln!(out, "{line}")?;
     }
@@ -82,7 +94,7 @@ pub fn run(
     let today = || crate::cli::today_for(opts.today, &timezone);
     let first = app.turn(&chat, ChatInput::Start, today(), Utc::now())?;
     for r in &first.replies {
-        print_reply(out, r)?;
+        print_reply(out, r, &opts.file_dir)?;
     }
     let mut line = String::new();
     loop {
@@ -104,14 +116,14 @@ pub fn run(
         let had_ticket = app.store.open_ticket_of(&chat)?.is_some();
         let turn = app.respond(&chat, input_of(text), today(), Utc::now());
         for r in &turn.replies {
-            print_reply(out, r)?;
+            print_reply(out, r, &opts.file_dir)?;
         }
         if !had_ticket && app.store.open_ticket_of(&chat)?.is_some() {
             let lang = app.chat_lang(&chat);
             let note = app
                 .flows
                 .text(lang, "support.terminal_note", &Default::default());
-            print_reply(out, &Reply::text(note))?;
+            print_reply(out, &Reply::text(note), &opts.file_dir)?;
         }
         out.flush()?;
     }

@@ -32,6 +32,8 @@ pub struct EffectCtx<'a> {
     pub lang: crate::dialog::Lang,
     /// The reason a ticket opened now gets unless the flow names one.
     pub hint: TicketReason,
+    /// A file the effect sends with the next reply (the reminders' calendar).
+    pub attachment: &'a std::cell::RefCell<Option<super::Attachment>>,
 }
 
 pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -52,6 +54,7 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
         "open_case" => super::negotiation_effects::open_case(ctx, vars).map(Some),
         "accept_plan" => super::negotiation_effects::accept_plan(ctx, vars).map(Some),
         "decline_plan" => super::negotiation_effects::decline_plan(ctx, vars).map(Some),
+        n if n.starts_with("remind_") => super::reminder_effects::perform(ctx, n, vars),
         _ => Ok(None),
     }
 }
@@ -135,6 +138,7 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
             }
         }
     }
+    reschedule_reminders(ctx, &account.id);
     let mut v = Vars::new();
     v.insert("receipt_lines".into(), receipts.join("\n"));
     v.insert(
@@ -239,4 +243,15 @@ fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
             ("support_hours".to_string(), desk.hours().show()),
         ]),
     ))
+}
+
+/// What is due changed (a payment, a deferral, a new plan): the account's next reminder is
+/// recomputed, so none is ever sent for what is paid or moved. A failure is logged, not fatal:
+/// the scheduler recomputes from the ledger when the reminder comes due anyway.
+pub(super) fn reschedule_reminders(ctx: &EffectCtx, account_id: &str) {
+    if let Err(e) =
+        crate::reminders::reschedule(&ctx.app.store, &ctx.app.settings, account_id, ctx.now)
+    {
+        tracing::warn!(account = %account_id, "cannot reschedule reminders: {e:#}");
+    }
 }

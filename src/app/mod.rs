@@ -7,6 +7,7 @@ pub mod chat;
 mod effects;
 mod negotiation;
 mod negotiation_effects;
+mod reminder_effects;
 mod session_store;
 mod support_turns;
 
@@ -125,6 +126,14 @@ pub const EFFECTS: &[&str] = &[
     "open_case",
     "accept_plan",
     "decline_plan",
+    "remind_open",
+    "remind_set_days",
+    "remind_set_time",
+    "remind_add_date",
+    "remind_pause",
+    "remind_stop",
+    "remind_resume",
+    "remind_ics",
 ];
 /// Events the app sends back into a conversation.
 pub const EVENTS: &[&str] = &[
@@ -137,12 +146,20 @@ pub const EVENTS: &[&str] = &[
     "agreed",
     "agreement_refused",
     "case_opened",
+    "remind_plan",
+    "remind_saved",
+    "remind_added",
+    "remind_bad_date",
+    "remind_bad_days",
+    "remind_bad_time",
+    "remind_ics",
+    "remind_none",
 ];
 /// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card; `note` is
 /// the message's own words, `document` a file the customer sent: file id TAB name).
 pub const SLOTS: &[&str] = &[
     "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card", "note",
-    "document",
+    "document", "time",
 ];
 
 /// The names `dialogs check` accepts.
@@ -224,6 +241,22 @@ impl App {
         let mut hint = TicketReason::Request;
         let dialog_input = match &input {
             ChatInput::Start => Input::Start,
+            ChatInput::Button(data) if data.starts_with("r:") => {
+                // A reminder's button: no turn showed it, so it stands for an intent.
+                let (intent, s) = crate::reminders::message::button_intent(data, today)
+                    .unwrap_or(("reminder_set", BTreeMap::new()));
+                slots = s;
+                out.trace.push(format!(
+                    "button={data} intent={intent} slots={}",
+                    show_vars(&slots)
+                ));
+                Input::Text(Message {
+                    raw: "",
+                    intent,
+                    slots: &slots,
+                    slot_problem: None,
+                })
+            }
             ChatInput::Button(data) => Input::Button(data),
             ChatInput::Document { file_id, name } => {
                 let clean = |t: &str| t.replace(['\t', '\n', '\r'], " ");
@@ -308,6 +341,7 @@ impl App {
         out.trace
             .push(format!("state={}.{}", session.flow, session.state));
         let mut events = Vec::new();
+        let attachment = std::cell::RefCell::new(None);
         for effect in effects {
             match effect {
                 Effect::Reply { text, buttons, .. } => out.replies.push(Reply {
@@ -325,6 +359,7 @@ impl App {
                         now,
                         lang: session.lang,
                         hint: turn.hint,
+                        attachment: &attachment,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -345,6 +380,17 @@ impl App {
                 out,
                 depth + 1,
             )?;
+        }
+        if let Some(file) = attachment.into_inner() {
+            // A file goes with the reply that announces it (the last one of this round).
+            match out.replies.last_mut() {
+                Some(last) => last.attachment = Some(file),
+                None => out.replies.push(Reply {
+                    text: String::new(),
+                    buttons: Vec::new(),
+                    attachment: Some(file),
+                }),
+            }
         }
         Ok(session)
     }
@@ -462,6 +508,9 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
         v.insert("id_last4".into(), t.to_ascii_uppercase());
     }
     // Any run of digits is offered as a card number; the card step checks it has four.
+    if let Some(time) = crate::reminders::plan::parse_time_of_day(t) {
+        v.insert("time".into(), time.format("%H:%M").to_string());
+    }
     if (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
         v.insert("card".into(), t.to_string());
     }

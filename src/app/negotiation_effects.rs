@@ -2,7 +2,7 @@
 //! down payment through the sandbox gateway and the new plan, one durable write) and a hardship
 //! case for the support group. Each writes and flushes before its event tells the customer.
 
-use super::effects::{payment_id, EffectCtx, Event};
+use super::effects::{payment_id, reschedule_reminders, EffectCtx, Event};
 use crate::domain::{CaseDocument, CaseStatus, HardshipCase, Money};
 use crate::store::{AgreementOutcome, RestructureRequest};
 use anyhow::Result;
@@ -65,6 +65,9 @@ pub fn defer(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         AgreementOutcome::Refused(reason) => return Ok(refused(ctx, reason, vars)),
     };
     tracing::info!(chat = ctx.chat, order = %order_id, "deferral agreed");
+    if let Some(account) = ctx.account {
+        reschedule_reminders(ctx, &account.id);
+    }
     let mut v = Vars::new();
     set(&mut v, "confirmation", &d.confirmation);
     set(&mut v, "new_due", d.new_due);
@@ -109,6 +112,9 @@ pub fn restructure(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         AgreementOutcome::Refused(reason) => return Ok(refused(ctx, reason, vars)),
     };
     tracing::info!(chat = ctx.chat, order = %order_id, plan = %r.new_order_id, payment = %r.down_payment_id, "re-installment agreed");
+    if let Some(account) = ctx.account {
+        reschedule_reminders(ctx, &account.id);
+    }
     let mut v = Vars::new();
     set(&mut v, "confirmation", &r.confirmation);
     set(&mut v, "new_order_id", &r.new_order_id);

@@ -27,6 +27,11 @@ impl Store {
         Ok(get::<String>(&self.chat, format!("bind/{chat}").as_bytes())?.map(|s| s.data))
     }
 
+    /// The chat bound to an account (the reverse of `binding`): where its reminders go.
+    pub fn chat_of_account(&self, account_id: &str) -> Result<Option<String>> {
+        Ok(get::<String>(&self.chat, format!("bound/{account_id}").as_bytes())?.map(|s| s.data))
+    }
+
     /// Binds a chat to an account (one chat ↔ one account): false when another chat holds it.
     pub fn bind(&self, chat: &str, account_id: &str) -> Result<bool> {
         if let Some(holder) = self.get_chat::<String>(&format!("bound/{account_id}"))? {

@@ -33,6 +33,13 @@
 //! | `support`        | `seen/<c/chat/msg id or g/msg id>`           | `1`: relayed once already |
 //! | `support`        | `tx/<chat>`                                  | `Stored<Vec<TranscriptTurn>>`, last 20 |
 //! | `support`        | `cfg`                                        | `Stored<DeskOverrides>` (alias, hours) |
+//! | `chat`           | `remind/<account_id>`                        | `Stored<reminders::Prefs>`|
+//! | `remind_due`     | UTC seconds (i64 BE, sign bit flipped) account_id | empty: the next wake |
+//! | `remind_state`   | account_id                                   | `Stored<RemindState>`     |
+//!
+//! `remind_due` holds one entry per account, its next reminder instant, so a range scan up to
+//! now finds every account with something due; `remind_state` (handled-through date, last day
+//! sent, the wake) changes in the same transaction as its index entry (src/reminders/index.rs).
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
@@ -78,6 +85,8 @@ pub struct Store {
     pub(crate) chat: sled::Tree,
     pub(crate) cases: sled::Tree,
     pub(crate) support: sled::Tree,
+    pub(crate) remind_due: sled::Tree,
+    pub(crate) remind_state: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -129,6 +138,8 @@ impl Store {
             chat: db.open_tree("chat")?,
             cases: db.open_tree("cases")?,
             support: db.open_tree("support")?,
+            remind_due: db.open_tree("remind_due")?,
+            remind_state: db.open_tree("remind_state")?,
             db,
         })
     }
@@ -150,6 +161,15 @@ impl Store {
 
     pub fn account(&self, id: &str) -> Result<Option<Stored<Account>>> {
         records::get(&self.accounts, id.as_bytes())
+    }
+
+    /// Every account id, in order.
+    pub fn account_ids(&self) -> Result<Vec<String>> {
+        self.accounts
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
     }
 
     pub fn account_id_by_phone(&self, phone: &str) -> Result<Option<String>> {

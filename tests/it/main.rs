@@ -7,6 +7,7 @@ mod domain_props;
 mod import;
 mod negotiation;
 mod nlu;
+mod reminders;
 mod support;
 mod tidy;
 mod transcripts;

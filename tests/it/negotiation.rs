@@ -711,6 +711,10 @@ fn an_approved_hardship_plan_is_confirmed_in_chat_and_reaches_the_statement() {
     let today = date(T);
     let (app, chat) = bound("A1003", today);
     let number = open_case_in_chat(&app, &chat, today);
+    assert!(
+        repaybot::reminders::overdue_paused(&app.store, "A1003").unwrap(),
+        "overdue reminders pause while the case is open"
+    );
     let waiting = send(&app, &chat, "what is the status of my request", today);
     assert!(waiting.contains("reviewing"), "{waiting}");
     let before = statement(&app, "A1003", today);
@@ -744,6 +748,7 @@ fn an_approved_hardship_plan_is_confirmed_in_chat_and_reaches_the_statement() {
     }
     assert_eq!(plan["principal"], balance.to_string());
     assert_eq!(after["open_cases"].as_array().unwrap().len(), 0);
+    assert!(!repaybot::reminders::overdue_paused(&app.store, "A1003").unwrap());
     assert_eq!(
         app.store.case(number).unwrap().unwrap().status,
         repaybot::domain::CaseStatus::Accepted

@@ -142,6 +142,13 @@ fn render_turn(out: &mut String, turn: &TurnOutput) {
             out.push_str(&line);
             out.push('\n');
         }
+        if let Some(file) = &reply.attachment {
+            out.push_str(&format!(
+                "(file: {}, {} bytes)\n",
+                file.file_name,
+                file.bytes.len()
+            ));
+        }
         out.push('\n');
     }
     if turn.replies.is_empty() {

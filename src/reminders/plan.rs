@@ -1,0 +1,355 @@
+//! The reminder rules of SPEC 4.10 as pure functions: the operator's defaults, the customer's
+//! choices, which installments a day's message covers and the next day anything is due.
+//! Everything is derived from order views (deferred and restructured plans included), never
+//! from raw schedule fields; no clock, no I/O.
+
+use crate::domain::{InstallmentStatus, Money, OrderView};
+use chrono::{Days, NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// The operator's reminder settings (`[reminders]` in the config file), SPEC 4.10 defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemindPolicy {
+    /// Days before a due date (0 = on the day).
+    pub days_before: Vec<u32>,
+    /// Local time of day of every proactive message, `HH:MM`.
+    pub at: String,
+    /// Days after a due date on which an overdue notice goes out.
+    pub overdue_days: Vec<u32>,
+    /// Quiet hours `HH:MM` (start) to `HH:MM` (end): nothing proactive inside.
+    pub quiet_start: String,
+    pub quiet_end: String,
+    /// Proactive messages per second over all chats (Telegram allows about 30).
+    pub messages_per_second: u32,
+    /// How long "pause" pauses pre-due reminders.
+    pub pause_days: u32,
+    /// Minutes before a failed delivery is tried again (three tries a day).
+    pub retry_minutes: u32,
+}
+
+impl Default for RemindPolicy {
+    fn default() -> Self {
+        RemindPolicy {
+            days_before: vec![3, 1, 0],
+            at: "10:00".into(),
+            overdue_days: vec![1, 3, 7, 15, 30],
+            quiet_start: "21:00".into(),
+            quiet_end: "09:00".into(),
+            messages_per_second: 30,
+            pause_days: 30,
+            retry_minutes: 10,
+        }
+    }
+}
+
+/// Days before a due date a customer may choose.
+pub const MAX_DAYS_BEFORE: u32 = 7;
+
+pub fn parse_hhmm(text: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
+}
+
+impl RemindPolicy {
+    /// Every problem with the settings, one message each (empty when valid).
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        for (name, v) in [
+            ("at", &self.at),
+            ("quiet_start", &self.quiet_start),
+            ("quiet_end", &self.quiet_end),
+        ] {
+            if parse_hhmm(v).is_none() {
+                p.push(format!("reminders.{name} must be a time HH:MM, got '{v}'"));
+            }
+        }
+        if self.days_before.iter().any(|d| *d > MAX_DAYS_BEFORE) {
+            p.push(format!(
+                "reminders.days_before must list 0 to {MAX_DAYS_BEFORE} days"
+            ));
+        }
+        if self.overdue_days.iter().any(|d| *d == 0 || *d > 365) {
+            p.push("reminders.overdue_days must list 1 to 365 days".into());
+        }
+        if !(1..=30).contains(&self.messages_per_second) {
+            p.push("reminders.messages_per_second must be 1 to 30 (Telegram's limit)".into());
+        }
+        if !(1..=365).contains(&self.pause_days) {
+            p.push("reminders.pause_days must be 1 to 365".into());
+        }
+        if !(1..=720).contains(&self.retry_minutes) {
+            p.push("reminders.retry_minutes must be 1 to 720".into());
+        }
+        if p.is_empty() && self.is_quiet(self.send_time()) {
+            p.push("reminders.at falls inside the quiet hours".into());
+        }
+        if p.is_empty() && self.quiet_start == self.quiet_end {
+            p.push("reminders.quiet_start and quiet_end must differ".into());
+        }
+        p
+    }
+
+    pub fn send_time(&self) -> NaiveTime {
+        parse_hhmm(&self.at).unwrap_or(NaiveTime::MIN)
+    }
+
+    fn quiet_bounds(&self) -> (NaiveTime, NaiveTime) {
+        (
+            parse_hhmm(&self.quiet_start).unwrap_or(NaiveTime::MIN),
+            parse_hhmm(&self.quiet_end).unwrap_or(NaiveTime::MIN),
+        )
+    }
+
+    /// Whether a local time of day is inside the quiet hours.
+    pub fn is_quiet(&self, t: NaiveTime) -> bool {
+        let (start, end) = self.quiet_bounds();
+        if start > end {
+            t >= start || t < end
+        } else {
+            t >= start && t < end
+        }
+    }
+
+    /// When the quiet hours end (local time of day).
+    pub fn quiet_end_time(&self) -> NaiveTime {
+        self.quiet_bounds().1
+    }
+
+    /// Seconds a day outside the quiet hours.
+    pub fn allowed_seconds_per_day(&self) -> i64 {
+        let (start, end) = self.quiet_bounds();
+        let quiet = if start > end {
+            (NaiveTime::MIN - start).num_seconds() + 86_400 + (end - NaiveTime::MIN).num_seconds()
+        } else {
+            (end - start).num_seconds()
+        };
+        (86_400 - quiet.rem_euclid(86_400)).max(0)
+    }
+}
+
+/// A customer's reminder choices, stored as `remind/<account>` in the chat tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prefs {
+    /// First reminder this many days before (then the day before and on the day); None: policy.
+    pub days_before: Option<u32>,
+    /// Local time `HH:MM`; None: policy.
+    pub at: Option<String>,
+    /// Pre-due reminders paused through this date.
+    pub paused_until: Option<NaiveDate>,
+    /// Pre-due reminders stopped until turned on again.
+    pub pre_due_off: bool,
+    /// One-off reminder dates the customer asked for.
+    pub one_offs: Vec<NaiveDate>,
+}
+
+impl Prefs {
+    /// The days before a due date on which a reminder goes out, largest first.
+    pub fn days(&self, policy: &RemindPolicy) -> Vec<u32> {
+        let mut days: Vec<u32> = match self.days_before {
+            None => policy.days_before.clone(),
+            Some(n) => [n, 1, 0].into_iter().filter(|d| *d <= n).collect(),
+        };
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        days
+    }
+
+    pub fn send_time(&self, policy: &RemindPolicy) -> NaiveTime {
+        self.at
+            .as_deref()
+            .and_then(parse_hhmm)
+            .filter(|t| !policy.is_quiet(*t))
+            .unwrap_or_else(|| policy.send_time())
+    }
+
+    /// Whether pre-due reminders go out on `date`.
+    pub fn pre_due_on(&self, date: NaiveDate) -> bool {
+        !self.pre_due_off && self.paused_until.is_none_or(|until| date > until)
+    }
+}
+
+/// Why an installment is in a message, as of the message's day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Due in this many days (at least 1).
+    Before(i64),
+    DueToday,
+    /// This many days past its due date.
+    Overdue(i64),
+}
+
+/// One installment a message mentions, with what remains of it on the message's day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub order_id: String,
+    pub item: String,
+    pub n: u32,
+    pub due_date: NaiveDate,
+    pub amount: Money,
+    pub kind: Kind,
+}
+
+pub fn kind_on(day: NaiveDate, due: NaiveDate) -> Kind {
+    let d = (due - day).num_days();
+    match d {
+        0 => Kind::DueToday,
+        d if d > 0 => Kind::Before(d),
+        d => Kind::Overdue(-d),
+    }
+}
+
+/// Installments still owed (not paid, not closed by a restructuring): the only ones reminded of.
+fn open_installments(views: &[OrderView]) -> impl Iterator<Item = (&OrderView, usize)> {
+    views.iter().flat_map(|o| {
+        o.installments
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                i.remaining.is_positive() && i.status != InstallmentStatus::Restructured
+            })
+            .map(move |(k, _)| (o, k))
+    })
+}
+
+/// Every day (on or after `from`) on which something may be reminded of, with the views of
+/// one day. Overdue days are listed even when notices are paused: the pause is checked when
+/// the day comes, so closing a dispute needs no reschedule to resume them.
+pub fn fire_dates(
+    views: &[OrderView],
+    prefs: &Prefs,
+    policy: &RemindPolicy,
+    from: NaiveDate,
+) -> BTreeSet<NaiveDate> {
+    let days = prefs.days(policy);
+    let mut out = BTreeSet::new();
+    for (o, k) in open_installments(views) {
+        let due = o.installments[k].due_date;
+        for d in &days {
+            if let Some(day) = due.checked_sub_days(Days::new(u64::from(*d))) {
+                if day >= from && prefs.pre_due_on(day) {
+                    out.insert(day);
+                }
+            }
+        }
+        for d in &policy.overdue_days {
+            if let Some(day) = due.checked_add_days(Days::new(u64::from(*d))) {
+                if day >= from {
+                    out.insert(day);
+                }
+            }
+        }
+    }
+    out.extend(prefs.one_offs.iter().filter(|d| **d >= from));
+    out
+}
+
+/// What one proactive message on `to` covers: every open installment with a reminder day in
+/// `from..=to` (more than one day only after downtime: one catch-up message), described as of
+/// `to` with `views` computed on `to`. Overdue items are left out while notices are paused.
+pub fn due_in_window(
+    views: &[OrderView],
+    prefs: &Prefs,
+    policy: &RemindPolicy,
+    overdue_paused: bool,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<Item> {
+    let days = prefs.days(policy);
+    let in_window = |day: Option<NaiveDate>| day.is_some_and(|d| d >= from && d <= to);
+    let one_off = prefs.one_offs.iter().any(|d| *d >= from && *d <= to);
+    let mut out = Vec::new();
+    for (o, k) in open_installments(views) {
+        let inst = &o.installments[k];
+        let due = inst.due_date;
+        let pre = days.iter().any(|d| {
+            let day = due.checked_sub_days(Days::new(u64::from(*d)));
+            in_window(day) && day.is_some_and(|x| prefs.pre_due_on(x))
+        });
+        let late = policy
+            .overdue_days
+            .iter()
+            .any(|d| in_window(due.checked_add_days(Days::new(u64::from(*d)))));
+        let next = o.next_due.as_ref().is_some_and(|n| n.date == due);
+        let asked = one_off && (next || due < to);
+        let kind = kind_on(to, due);
+        if overdue_paused && matches!(kind, Kind::Overdue(_)) {
+            continue;
+        }
+        if pre || late || asked {
+            out.push(Item {
+                order_id: o.order.id.clone(),
+                item: o.order.item.clone(),
+                n: inst.n,
+                due_date: due,
+                amount: inst.remaining,
+                kind,
+            });
+        }
+    }
+    out
+}
+
+/// The next `count` reminder days from `from`, each with what it would cover (amounts as of
+/// the views' day): the plan shown to the customer and to the operator.
+pub fn upcoming(
+    views: &[OrderView],
+    prefs: &Prefs,
+    policy: &RemindPolicy,
+    overdue_paused: bool,
+    from: NaiveDate,
+    count: usize,
+) -> Vec<(NaiveDate, Vec<Item>)> {
+    // Notices for installments not yet late are only what would happen if unpaid: not shown.
+    let today = views.first().map_or(from, |v| v.today);
+    fire_dates(views, prefs, policy, from)
+        .into_iter()
+        .map(|day| {
+            let mut items = due_in_window(views, prefs, policy, overdue_paused, day, day);
+            items.retain(|i| !matches!(i.kind, Kind::Overdue(_)) || i.due_date < today);
+            (day, items)
+        })
+        .filter(|(_, items)| !items.is_empty())
+        .take(count)
+        .collect()
+}
+
+/// A time of day typed by a customer: `18:00`, `9:30`, `18点`, `下午3点`, `晚上8点半`, `3pm`.
+pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
+    let t: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '：' => ':',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    let digits_at = t.find(|c: char| c.is_ascii_digit())?;
+    let rest = &t[digits_at..];
+    let hour_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let mut hour: u32 = rest[..hour_len].parse().ok()?;
+    let after = rest[hour_len..].trim_start();
+    let mut minute = 0;
+    if let Some(m) = after.strip_prefix(':') {
+        let len = m.find(|c: char| !c.is_ascii_digit()).unwrap_or(m.len());
+        minute = m[..len].parse().ok()?;
+    } else if let Some(m) = after.strip_prefix('点') {
+        if m.starts_with('半') {
+            minute = 30;
+        }
+    } else if !(after.starts_with("pm") || after.starts_with("am")) {
+        return None;
+    }
+    let before = &t[..digits_at];
+    let afternoon = ["下午", "晚上", "傍晚", "中午"]
+        .iter()
+        .any(|w| before.contains(w))
+        || after.contains("pm");
+    if afternoon && hour < 12 {
+        hour += 12;
+    }
+    NaiveTime::from_hms_opt(hour, minute, 0)
+}

@@ -1,0 +1,382 @@
+//! The scheduler: `run_once` handles every account whose wake is due (one combined message per
+//! account and day, sent through a front end's [`Deliver`], then marked in one transaction with
+//! the next wake); `run` loops it inside `serve` until shutdown, pacing sends within Telegram's
+//! limits and warning when a day's reminders cannot fit in the allowed hours.
+//!
+//! Exactly once: a message is sent, then its day is marked (state + next wake, one
+//! transaction, flushed). A crash between the send and the flush can repeat that one message
+//! after the restart; nothing is ever skipped. Missed days after downtime make one catch-up
+//! message (the window from the missed wake to today), never a burst.
+
+use super::{index, message, plan, RemindState, Wake};
+use crate::app::{App, Reply};
+use anyhow::Result;
+use chrono::{DateTime, Days, Utc};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What `deliver` returns: a boxed future, so the trait is object-safe and the future `Send`.
+pub type DeliverFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// Sends one proactive message to a chat (`tg:<id>`, `term:<account>`): the Telegram adapter
+/// implements it; tests record. Ok means the front end accepted the message.
+pub trait Deliver: Send + Sync {
+    fn deliver<'a>(&'a self, chat_key: &'a str, reply: &'a Reply) -> DeliverFuture<'a>;
+}
+
+/// Where the scheduler reads the time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that starts at a given instant and follows tokio's (pausable) time: with
+/// `tokio::time::pause()` tests move it by sleeping or `tokio::time::advance`.
+pub struct TokioClock {
+    start: DateTime<Utc>,
+    base: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub fn starting_at(start: DateTime<Utc>) -> TokioClock {
+        TokioClock {
+            start,
+            base: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = tokio::time::Instant::now() - self.base;
+        self.start + chrono::Duration::from_std(elapsed).unwrap_or_default()
+    }
+}
+
+/// What one pass did (counts only: logs carry no amounts or texts).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Accounts whose wake was due.
+    pub due: usize,
+    pub sent: usize,
+    /// Nothing left to remind of (paid, paused): no message, day marked.
+    pub empty: usize,
+    /// No chat bound to the account: nothing sent, day marked.
+    pub no_chat: usize,
+    /// Due inside the quiet hours: moved to their end.
+    pub quiet: usize,
+    /// Delivery failed (retried later, or given up for the day after three tries).
+    pub failed: usize,
+    /// The pass stopped at its limit: more accounts are due.
+    pub more: bool,
+}
+
+/// Limits of one pass.
+#[derive(Clone, Debug)]
+pub struct PassOptions {
+    pub max_accounts: usize,
+    /// Pause between two sends (None: no pacing, for benchmarks).
+    pub pace: Option<Duration>,
+}
+
+impl PassOptions {
+    /// A minute's worth of messages at the policy's rate, paced at that rate.
+    pub fn from_app(app: &App) -> PassOptions {
+        let rate = app.settings.reminders.messages_per_second.max(1);
+        PassOptions {
+            max_accounts: rate as usize * 60,
+            pace: Some(Duration::from_millis(1000 / u64::from(rate))),
+        }
+    }
+}
+
+/// Failed deliveries of one day's message before the day is given up.
+pub const MAX_FAILURES: u32 = 3;
+
+/// One pass at `now` with the policy's limits.
+pub async fn run_once(app: &App, deliver: &dyn Deliver, now: DateTime<Utc>) -> Result<PassReport> {
+    run_once_with(app, deliver, now, &PassOptions::from_app(app)).await
+}
+
+/// One pass at `now`: every account whose wake is due, up to `opts.max_accounts`.
+pub async fn run_once_with(
+    app: &App,
+    deliver: &dyn Deliver,
+    now: DateTime<Utc>,
+    opts: &PassOptions,
+) -> Result<PassReport> {
+    let due = index::due_accounts(&app.store, now, opts.max_accounts)?;
+    let mut report = PassReport {
+        due: due.len(),
+        more: due.len() >= opts.max_accounts,
+        ..PassReport::default()
+    };
+    let mut changed = false;
+    for (at, account_id) in due {
+        let outcome = handle(app, deliver, &account_id, at, now).await;
+        match outcome {
+            Ok(o) => {
+                changed |= o != Outcome::Skipped;
+                count(&mut report, o);
+                if o == Outcome::Sent {
+                    if let Some(pace) = opts.pace {
+                        tokio::time::sleep(pace).await;
+                    }
+                }
+            }
+            Err(e) => {
+                report.failed += 1;
+                tracing::warn!(account = %account_id, "reminder failed: {e:#}");
+            }
+        }
+    }
+    if changed {
+        // sled's `flush_async` waits for the background flusher (up to 500 ms); a blocking
+        // flush on the blocking pool is done in milliseconds and keeps the runtime free.
+        let store = app.store.clone();
+        tokio::task::spawn_blocking(move || store.flush()).await??;
+    }
+    Ok(report)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Empty,
+    NoChat,
+    Quiet,
+    Failed,
+    /// The index entry was stale or the state changed under us: nothing to do.
+    Skipped,
+}
+
+fn count(r: &mut PassReport, o: Outcome) {
+    match o {
+        Outcome::Sent => r.sent += 1,
+        Outcome::Empty => r.empty += 1,
+        Outcome::NoChat => r.no_chat += 1,
+        Outcome::Quiet => r.quiet += 1,
+        Outcome::Failed => r.failed += 1,
+        Outcome::Skipped => {}
+    }
+}
+
+/// Swaps the state, retrying on a concurrent change with `update` applied to the fresh state.
+fn commit(
+    app: &App,
+    account_id: &str,
+    mut old: RemindState,
+    update: impl Fn(&RemindState) -> RemindState,
+) -> Result<()> {
+    for _ in 0..5 {
+        if index::swap(&app.store, account_id, &old, &update(&old))? {
+            return Ok(());
+        }
+        old = index::load(&app.store, account_id)?;
+    }
+    anyhow::bail!("the reminder state of {account_id} kept changing")
+}
+
+async fn handle(
+    app: &App,
+    deliver: &dyn Deliver,
+    account_id: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let store = &app.store;
+    let state = index::load(store, account_id)?;
+    let Some(wake) = state.wake.clone().filter(|w| w.at == at) else {
+        index::drop_stale(store, at, account_id)?;
+        return Ok(Outcome::Skipped);
+    };
+    let Some(account) = store.account(account_id)?.map(|s| s.data) else {
+        commit(app, account_id, state, |s| RemindState {
+            wake: None,
+            ..s.clone()
+        })?;
+        return Ok(Outcome::Skipped);
+    };
+    let rp = &app.settings.reminders;
+    let tz = super::tz_of(&account);
+    let local = now.with_timezone(&tz);
+    if rp.is_quiet(local.time()) {
+        let mut end = local.date_naive().and_time(rp.quiet_end_time());
+        if end <= local.naive_local() {
+            end += chrono::Duration::days(1);
+        }
+        let at = end
+            .and_local_timezone(tz)
+            .earliest()
+            .map_or(now + chrono::Duration::hours(1), |l| l.with_timezone(&Utc));
+        commit(app, account_id, state, |s| RemindState {
+            wake: Some(Wake {
+                at,
+                date: wake.date,
+            }),
+            ..s.clone()
+        })?;
+        return Ok(Outcome::Quiet);
+    }
+    let today = local.date_naive();
+    let prefs = super::prefs(store, account_id)?;
+    let bill = store.bill(account_id, today, &app.settings.policy)?;
+    let next = super::next_wake(
+        &app.settings,
+        &account,
+        &prefs,
+        &bill.orders,
+        today + Days::new(1),
+    );
+    let done = |s: &RemindState, sent: bool| RemindState {
+        done_through: Some(today),
+        last_sent: if sent { Some(today) } else { s.last_sent },
+        wake: next.clone(),
+        failures: 0,
+    };
+    if state.last_sent.is_some_and(|d| d >= today) {
+        // Already one message today: the rest waits for the next reminder day.
+        commit(app, account_id, state, |s| done(s, false))?;
+        return Ok(Outcome::Empty);
+    }
+    let paused = super::overdue_paused(store, account_id)?;
+    let from = wake.date.min(today);
+    let items = plan::due_in_window(&bill.orders, &prefs, rp, paused, from, today);
+    if items.is_empty() {
+        commit(app, account_id, state, |s| done(s, false))?;
+        return Ok(Outcome::Empty);
+    }
+    let Some(chat) = store.chat_of_account(account_id)? else {
+        tracing::info!(account = account_id, "reminder due but no chat is bound");
+        commit(app, account_id, state, |s| done(s, false))?;
+        return Ok(Outcome::NoChat);
+    };
+    let lang = app.chat_lang(&chat);
+    let reply = message::reminder(&app.flows, lang, &items, from < today);
+    match deliver.deliver(&chat, &reply).await {
+        Ok(()) => {
+            commit(app, account_id, state, |s| done(s, true))?;
+            tracing::info!(account = account_id, chat = %chat, items = items.len(), "reminder sent");
+            Ok(Outcome::Sent)
+        }
+        Err(e) => {
+            tracing::warn!(account = account_id, chat = %chat, "reminder delivery failed: {e:#}");
+            let retry = now + chrono::Duration::minutes(i64::from(rp.retry_minutes));
+            commit(app, account_id, state, |s| {
+                if s.failures + 1 >= MAX_FAILURES {
+                    done(s, false)
+                } else {
+                    RemindState {
+                        wake: Some(Wake {
+                            at: retry,
+                            date: wake.date,
+                        }),
+                        failures: s.failures + 1,
+                        ..s.clone()
+                    }
+                }
+            })?;
+            Ok(Outcome::Failed)
+        }
+    }
+}
+
+/// The coming day's planned reminders against what can be sent inside the allowed hours.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayLoad {
+    pub planned: usize,
+    pub capacity: usize,
+}
+
+/// Wakes in the next 24 hours and how many messages fit in a day's allowed hours at the rate.
+pub fn day_load(app: &App, now: DateTime<Utc>) -> DayLoad {
+    let rp = &app.settings.reminders;
+    let capacity = rp.allowed_seconds_per_day().max(0) as usize * rp.messages_per_second as usize;
+    DayLoad {
+        planned: index::count_between(&app.store, now, now + chrono::Duration::hours(24)),
+        capacity,
+    }
+}
+
+/// The scheduler loop of `serve`: reschedules every account once (imports run while the bot is
+/// stopped), then runs passes until `shutdown` resolves. Pass errors are logged, never fatal.
+pub async fn run(
+    app: Arc<App>,
+    deliver: Arc<dyn Deliver>,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let start = clock.now();
+    let n = super::reschedule_all(&app.store, &app.settings, start)?;
+    tracing::info!(accounts = n, "reminder scheduler started");
+    tokio::pin!(shutdown);
+    let mut checked: Option<DateTime<Utc>> = None;
+    loop {
+        let now = clock.now();
+        if checked.is_none_or(|c| now - c >= chrono::Duration::hours(1)) {
+            warn_if_over_capacity(&app, now);
+            checked = Some(now);
+        }
+        let more = match run_once(&app, deliver.as_ref(), now).await {
+            Ok(r) => {
+                if r.due > 0 {
+                    tracing::info!(
+                        due = r.due,
+                        sent = r.sent,
+                        empty = r.empty,
+                        no_chat = r.no_chat,
+                        quiet = r.quiet,
+                        failed = r.failed,
+                        "reminder pass"
+                    );
+                }
+                r.more
+            }
+            Err(e) => {
+                tracing::error!("reminder pass failed: {e:#}");
+                false
+            }
+        };
+        let wait = if more {
+            Duration::ZERO
+        } else {
+            next_wait(&app, clock.now())
+        };
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+    tracing::info!("reminder scheduler stopped");
+    Ok(())
+}
+
+/// Until the first wake in the index, between one second and one minute (a reschedule from a
+/// chat turn may add an earlier wake at any time).
+fn next_wait(app: &App, now: DateTime<Utc>) -> Duration {
+    let first = index::first_wake(&app.store).ok().flatten();
+    let secs = first.map_or(60, |at| (at - now).num_seconds().clamp(1, 60));
+    Duration::from_secs(secs as u64)
+}
+
+fn warn_if_over_capacity(app: &App, now: DateTime<Utc>) {
+    let load = day_load(app, now);
+    if load.planned > load.capacity {
+        tracing::warn!(
+            planned = load.planned,
+            capacity = load.capacity,
+            per_second = app.settings.reminders.messages_per_second,
+            "the next 24 hours' reminders cannot all be sent inside the allowed hours"
+        );
+    }
+}
