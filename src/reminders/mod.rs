@@ -28,8 +28,6 @@ use anyhow::{bail, Result};
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// Ticket reasons during which overdue notices pause (a hardship case is added by the lead).
-
 /// The customer's reminder choices (defaults when never set).
 pub fn prefs(store: &Store, account_id: &str) -> Result<Prefs> {
     Ok(store
@@ -58,7 +56,7 @@ pub fn overdue_paused(store: &Store, account_id: &str) -> Result<bool> {
     }
     Ok(store.tickets()?.iter().any(|t| {
         t.account_id.as_deref() == Some(account_id)
-            && matches!(t.reason, TicketReason::Complaint | TicketReason::Hardship)
+            && t.reason == TicketReason::Complaint
             && t.status != TicketStatus::Closed
     }))
 }
