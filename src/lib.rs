@@ -14,3 +14,4 @@ pub mod nlu;
 pub mod settings;
 pub mod statement;
 pub mod store;
+pub mod telegram;

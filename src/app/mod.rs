@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod chat;
 mod effects;
+mod privacy;
 mod session_store;
 
 use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
@@ -24,16 +25,21 @@ pub enum ChatInput {
     Text(String),
     /// Callback data of a pressed button.
     Button(String),
+    /// A phone number shared with the front end's contact button; `own` is false when the
+    /// contact is not the sender's (Telegram: `contact.user_id != from.id`), which is refused.
+    Contact { phone: String, own: bool },
 }
 
 /// One message to show the customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reply {
     pub text: String,
     /// (label, callback data)
     pub buttons: Vec<(String, String)>,
     /// A file sent with the message (a calendar, a written confirmation); None for plain text.
     pub attachment: Option<Attachment>,
+    /// The label of a "share my phone number" button to offer (a dialog state's `contact`).
+    pub request_contact: Option<String>,
 }
 
 /// A file the bot sends: a document in Telegram, a file written by the terminal chat.
@@ -48,8 +54,7 @@ impl Reply {
     pub fn text(text: String) -> Reply {
         Reply {
             text,
-            buttons: Vec::new(),
-            attachment: None,
+            ..Reply::default()
         }
     }
 
@@ -178,6 +183,9 @@ impl App {
         let default_lang = account
             .as_ref()
             .map_or(Lang::Zh, |a| dialog_lang(a.language));
+        if let Some(out) = self.chat_command(chat, &input, default_lang)? {
+            return Ok(out);
+        }
         let mut out = TurnOutput::default();
         let loaded = session_store::load(&self.store, chat, default_lang)?;
         let (session, restarted) = match loaded {
@@ -195,6 +203,16 @@ impl App {
         let dialog_input = match &input {
             ChatInput::Start => Input::Start,
             ChatInput::Button(data) => Input::Button(data),
+            ChatInput::Contact { phone, .. } => {
+                slots = contact_slots(phone);
+                out.trace.push("input=contact".to_string());
+                Input::Text(Message {
+                    raw: phone,
+                    intent: crate::nlu::Intent::BindAccount.as_str(),
+                    slots: &slots,
+                    slot_problem: None,
+                })
+            }
             ChatInput::Text(raw) if raw.trim() == "/start" => Input::Start,
             ChatInput::Text(raw) => {
                 understanding = command_intent(raw).map_or_else(
@@ -254,10 +272,16 @@ impl App {
         let mut events = Vec::new();
         for effect in effects {
             match effect {
-                Effect::Reply { text, buttons, .. } => out.replies.push(Reply {
+                Effect::Reply {
+                    text,
+                    buttons,
+                    request_contact,
+                    ..
+                } => out.replies.push(Reply {
                     text,
                     buttons: buttons.into_iter().map(|b| (b.label, b.data)).collect(),
                     attachment: None,
+                    request_contact,
                 }),
                 Effect::Emit { name, vars } => {
                     out.trace.push(format!("effect={name}"));
@@ -356,6 +380,7 @@ fn command_intent(raw: &str) -> Option<crate::nlu::Intent> {
         "lang" => Intent::Language,
         "help" => Intent::Help,
         "cancel" => Intent::Cancel,
+        "bind" => Intent::BindAccount,
         _ => return None,
     })
 }
@@ -370,6 +395,16 @@ impl App {
         session.lang = lang;
         session_store::save(&self.store, chat, &session)
     }
+}
+
+/// A shared contact's phone as the `phone` slot: normalised when it is a mainland mobile,
+/// else its digits (so an unknown number is told "no account", not "not understood").
+fn contact_slots(phone: &str) -> BTreeMap<String, String> {
+    let value = match crate::domain::Phone::parse(phone) {
+        Some(p) => p.as_str().to_string(),
+        None => phone.chars().filter(char::is_ascii_digit).take(20).collect(),
+    };
+    BTreeMap::from([("phone".to_string(), value)])
 }
 
 /// The message's slots as vars: the NLU's, plus what only makes sense as a whole message

@@ -19,19 +19,23 @@
 //! | `chat`           | `bindfail/<chat>`                            | `Stored<BindFailures>`    |
 //! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
 //! | `chat`           | `ticket/<20-digit number>`                   | `Stored<Ticket>`          |
+//! | `updates`        | Telegram update id, u64 big-endian           | empty (processed marker)  |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
 //! tag 1, kind, `Decimal::serialize` amount, paid_on days) so a statement reads no `payments`
 //! record. The `account_orders` value is the order's disclosed annual rate (`view::annual_rate_of`),
 //! computed once at import. Both values are derived copies: an empty value (older data) is
-//! recomputed from `orders` / `payments` on read. `order_rev` is bumped by every payment so concurrent writers conflict.
+//! recomputed from `orders` / `payments` on read. Per-chat records are keyed `<kind>/<chat>` so
+//! `Store::forget_chat` (privacy.rs) finds them. `order_rev` is bumped by every payment so concurrent writers conflict.
 
 mod chat_records;
+mod privacy;
 mod records;
 mod writes;
 
 pub use chat_records::Ticket;
+pub use privacy::UPDATES_KEPT;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use writes::{ImportBatch, PaymentOutcome};
 
@@ -55,6 +59,7 @@ pub struct Store {
     pub(crate) idempotency: sled::Tree,
     pub(crate) sessions: sled::Tree,
     pub(crate) chat: sled::Tree,
+    pub(crate) updates: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -104,6 +109,7 @@ impl Store {
             idempotency: db.open_tree("idempotency")?,
             sessions: db.open_tree("sessions")?,
             chat: db.open_tree("chat")?,
+            updates: db.open_tree("updates")?,
             db,
         })
     }
