@@ -52,21 +52,21 @@ impl Store {
     }
 
     /// Records that Telegram update `id` is being handled: false when it was seen before (a
-    /// redelivery or a replay), so the caller drops it. Keeps the latest [`UPDATES_KEPT`] ids.
+    /// redelivery or a replay), so the caller drops it. Ids more than [`UPDATES_KEPT`] below
+    /// the newest are forgotten (Telegram's ids increase; it redelivers only recent ones).
     pub fn first_delivery(&self, id: u64) -> Result<bool> {
-        let key = id.to_be_bytes();
         let fresh = self
             .updates
-            .compare_and_swap(key, None as Option<&[u8]>, Some(&[][..]))?
+            .compare_and_swap(id.to_be_bytes(), None as Option<&[u8]>, Some(&[][..]))?
             .is_ok();
-        if fresh && self.updates.len() > UPDATES_KEPT {
-            if let Some((oldest, _)) = self.updates.first()? {
-                self.updates.remove(oldest)?;
+        if let Some(floor) = id.checked_sub(UPDATES_KEPT).filter(|_| fresh) {
+            for key in self.updates.range(..floor.to_be_bytes()).keys() {
+                self.updates.remove(key?)?;
             }
         }
         Ok(fresh)
     }
 }
 
-/// How many processed update ids are remembered (Telegram redelivers only recent ones).
-pub const UPDATES_KEPT: usize = 100_000;
+/// How far below the newest update id processed ids are remembered.
+pub const UPDATES_KEPT: u64 = 100_000;

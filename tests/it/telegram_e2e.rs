@@ -84,6 +84,10 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!("serve log:\n{log}");
+        }
     }
 }
 
@@ -138,9 +142,16 @@ impl<'a> Customer<'a> {
         let all = self.fake.wait_messages(self.id, self.seen + n, WAIT);
         assert!(
             all.len() >= self.seen + n,
-            "chat {} expected {n} new messages, got {:?}",
+            "chat {} expected {n} new messages, got {:?}; last calls {:?}",
             self.id,
-            texts(&all[self.seen..])
+            texts(&all[self.seen..]),
+            self.fake
+                .calls()
+                .iter()
+                .rev()
+                .take(8)
+                .map(|c| format!("{} {}", c.method, c.params))
+                .collect::<Vec<_>>()
         );
         let new = all[self.seen..].to_vec();
         self.seen = all.len();
@@ -179,9 +190,9 @@ impl<'a> Customer<'a> {
         let asks = self.until("手机号");
         assert!(asks.asks_contact(), "/start offers the contact button");
         self.fake.contact(self.id, self.lang, phone, self.id);
-        self.until("身份证号的后四位");
-        let bound = self.say(id_last4, "绑定成功");
-        assert_eq!(bound.params["reply_markup"]["remove_keyboard"], true);
+        let ask_id = self.until("身份证号的后四位");
+        assert_eq!(ask_id.params["reply_markup"]["remove_keyboard"], true);
+        self.say(id_last4, "绑定成功");
     }
 }
 
@@ -203,17 +214,15 @@ fn a_customer_binds_by_contact_asks_the_bill_and_repays_with_buttons() {
     c.bind("+86 138 0000 5678", "123x");
     let bill = c.say("我这个月要还多少", "267.90");
     c.press(&bill, "立即还款");
-    let choose = c.until("请选择还款方式");
-    c.press(&choose, "还本期账单");
     let confirm = c.until("确认支付吗");
     c.press(&confirm, "确认支付");
     let receipt = c.until("支付单号");
     assert!(receipt.text().contains("C20261121-"), "{}", receipt.text());
     // Every press was answered and its keyboard taken away.
     let answered = fake.calls_of("answerCallbackQuery").len();
-    assert_eq!(answered, 3);
+    assert_eq!(answered, 2);
     let edits = fake.calls_of("editMessageReplyMarkup");
-    for pressed in [&bill, &choose, &confirm] {
+    for pressed in [&bill, &confirm] {
         assert!(edits
             .iter()
             .any(|e| e.params["message_id"] == pressed.message_id()));
@@ -246,14 +255,15 @@ fn forged_contacts_replays_double_presses_and_stale_buttons_change_nothing() {
     let bill = c.until("267.90");
     fake.redeliver(asked);
     c.say("帮助", "");
-    assert_eq!(count(&fake.messages_to(c.id), "本期合计应还"), 2, "once per real question");
-    // A stale button (from the first menu) is refused.
+    assert_eq!(count(&fake.messages_to(c.id), "本期合计应还"), 1, "the replay is ignored");
+    // A stale button (from the first menu, or the bill before help re-prompted) is refused,
+    // and the refusal carries the live buttons.
     c.press(&menu, "查账单");
     c.until("按钮已失效");
-    // The pay button pressed twice pays once.
     c.press(&bill, "立即还款");
-    let choose = c.until("请选择还款方式");
-    c.press(&choose, "还本期账单");
+    let fresh = c.until("按钮已失效");
+    // The pay button pressed twice pays once.
+    c.press(&fresh, "立即还款");
     let confirm = c.until("确认支付吗");
     c.press(&confirm, "确认支付");
     c.press(&confirm, "确认支付");
@@ -302,13 +312,8 @@ fn a_restart_in_the_middle_of_paying_resumes_where_it_was() {
     served.stop();
     let served = serve(&data, &fake, &[]);
     c.press(&confirm, "");
-    let receipt = c.read(1);
+    c.until("C20261121-");
     let log = served.stop();
-    assert!(
-        receipt.iter().any(|m| m.text().contains("C20261121-")),
-        "{:?}",
-        texts(&receipt)
-    );
     assert!(!log.contains("loaded the built-in demo accounts"));
 }
 
@@ -358,9 +363,14 @@ fn webhook_mode_refuses_a_wrong_secret_and_takes_a_right_one_once() {
         &fake,
         &["--webhook", &url, "--listen", &listen],
     );
-    let hook = fake
-        .wait_until(WAIT, |_| fake.webhook())
-        .expect("the bot sets its webhook");
+    let deadline = Instant::now() + WAIT;
+    let hook = loop {
+        if let Some(hook) = fake.webhook() {
+            break hook;
+        }
+        assert!(Instant::now() < deadline, "the bot never set its webhook");
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(hook["url"], url.as_str());
     let secret = hook["secret_token"].as_str().unwrap().to_string();
     let user = 5006;

@@ -163,3 +163,21 @@ fn a_contact_button_needs_a_phone_step() {
     );
     let _: Option<SourceFile> = None;
 }
+
+#[test]
+fn the_fake_servers_updates_parse_as_telegram_updates() {
+    let fake = crate::fake_telegram::FakeTelegram::start("1:x");
+    for id in [
+        fake.text(1, "zh", "hi"),
+        fake.contact(1, "zh", "+8613800005678", 1),
+        fake.press(1, "zh", 5, "b:1:0"),
+    ] {
+        let update = fake.update(id).unwrap();
+        // As the bot reads them: from the bytes of the HTTP body.
+        let parsed = serde_json::from_str::<teloxide::types::Update>(&update.to_string());
+        assert!(parsed.is_ok(), "{update}: {parsed:?}");
+        let kind = format!("{:?}", parsed.unwrap().kind);
+        assert!(!kind.starts_with("Error"), "{kind}");
+    }
+}
+
