@@ -25,9 +25,17 @@ fn run(name: &str, chats: i64, per_chat: usize) {
     let fake = FakeTelegram::start(TOKEN);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_repaybot"))
-        .args(["--data-dir", dir.path().join("data").to_str().expect("path")])
+        .args([
+            "--data-dir",
+            dir.path().join("data").to_str().expect("path"),
+        ])
         .args(["--today", "2026-11-21", "serve", "--api-url", &fake.url()])
-        .args(["--send-limits", "100000/6000000/1000000", "--flood", "1000000/1"])
+        .args([
+            "--send-limits",
+            "100000/6000000/1000000",
+            "--flood",
+            "1000000/1",
+        ])
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .stderr(Stdio::null())

@@ -240,14 +240,20 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         .ok()
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| {
-            Failure::BadInput("TELOXIDE_TOKEN is not set: export the bot token from @BotFather".into())
+            Failure::BadInput(
+                "TELOXIDE_TOKEN is not set: export the bot token from @BotFather".into(),
+            )
         })?;
     let limits =
         crate::telegram::parse_limits(send_limits).map_err(|e| Failure::BadInput(e.to_string()))?;
     let flood =
         crate::telegram::parse_flood(flood).map_err(|e| Failure::BadInput(e.to_string()))?;
     let store = open_store(cli)?;
-    if demo::load_if_empty(&store, today_for(cli.today, "Asia/Shanghai"), &settings.policy)? {
+    if demo::load_if_empty(
+        &store,
+        today_for(cli.today, "Asia/Shanghai"),
+        &settings.policy,
+    )? {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
     let app = crate::app::App::new(store, settings)?;

@@ -27,7 +27,10 @@ pub enum ChatInput {
     Button(String),
     /// A phone number shared with the front end's contact button; `own` is false when the
     /// contact is not the sender's (Telegram: `contact.user_id != from.id`), which is refused.
-    Contact { phone: String, own: bool },
+    Contact {
+        phone: String,
+        own: bool,
+    },
 }
 
 /// One message to show the customer.
@@ -402,7 +405,11 @@ impl App {
 fn contact_slots(phone: &str) -> BTreeMap<String, String> {
     let value = match crate::domain::Phone::parse(phone) {
         Some(p) => p.as_str().to_string(),
-        None => phone.chars().filter(char::is_ascii_digit).take(20).collect(),
+        None => phone
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(20)
+            .collect(),
     };
     BTreeMap::from([("phone".to_string(), value)])
 }

@@ -149,7 +149,11 @@ pub(super) fn build_state(
     if let Some(c) = &st.contact {
         use_key(l, file, c, texts);
         if st.expect.as_ref().map(|x| x.get_ref().as_str()) != Some("phone") {
-            l.at(file, c, "a contact button needs expect = \"phone\"".to_string());
+            l.at(
+                file,
+                c,
+                "a contact button needs expect = \"phone\"".to_string(),
+            );
         }
     }
     if st.is_final {

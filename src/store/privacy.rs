@@ -44,7 +44,11 @@ impl Store {
         let Some(account) = self.binding(chat)? else {
             return Ok(false);
         };
-        if self.get_chat::<String>(&format!("bound/{account}"))?.as_deref() == Some(chat) {
+        if self
+            .get_chat::<String>(&format!("bound/{account}"))?
+            .as_deref()
+            == Some(chat)
+        {
             self.chat.remove(format!("bound/{account}").as_bytes())?;
         }
         self.chat.remove(format!("bind/{chat}").as_bytes())?;

@@ -44,7 +44,10 @@ pub async fn slow_down(ctx: &Ctx, p: Private) {
         ctx.sender.answer_callback(&cb.id).await;
     }
     let lang = p.lang.unwrap_or(Lang::Zh);
-    let text = ctx.app.flows.text(lang, "common.slow_down", &BTreeMap::new());
+    let text = ctx
+        .app
+        .flows
+        .text(lang, "common.slow_down", &BTreeMap::new());
     send_all(ctx, p.chat_id, &[Reply::text(text)]).await;
 }
 

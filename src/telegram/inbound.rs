@@ -28,7 +28,10 @@ pub struct Callback {
 pub enum Inbound {
     Private(Private),
     /// A message in a group or supergroup (the support desk's, once the relay exists).
-    Group { chat_id: i64, message: Box<Message> },
+    Group {
+        chat_id: i64,
+        message: Box<Message>,
+    },
     /// Anything else (edits, channel posts, new update kinds): skipped.
     Other,
 }

@@ -102,11 +102,14 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     let bot = bot.throttle(opts.limits.clone());
     let sender = TelegramSender::new(bot.clone());
     commands::register(&bot, &app).await;
-    let router = router::Router::new(handler::Ctx {
-        app,
-        sender,
-        today: opts.today,
-    }, flood::FloodGuard::new(opts.flood.0, opts.flood.1));
+    let router = router::Router::new(
+        handler::Ctx {
+            app,
+            sender,
+            today: opts.today,
+        },
+        flood::FloodGuard::new(opts.flood.0, opts.flood.1),
+    );
     match &opts.webhook {
         Some(url) => {
             let url = url

@@ -99,7 +99,9 @@ impl TelegramSender {
         let mut shown = self.lock();
         if let Some(label) = &reply.request_contact {
             shown.contact.insert(chat_id);
-            let mut rows = vec![vec![KeyboardButton::new(label).request(ButtonRequest::Contact)]];
+            let mut rows = vec![vec![
+                KeyboardButton::new(label).request(ButtonRequest::Contact)
+            ]];
             rows.extend(
                 reply
                     .buttons

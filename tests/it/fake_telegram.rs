@@ -29,7 +29,8 @@ pub struct Call {
 impl Call {
     pub fn chat_id(&self) -> Option<i64> {
         let c = &self.params["chat_id"];
-        c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+        c.as_i64()
+            .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
     }
     pub fn text(&self) -> String {
         self.params["text"].as_str().unwrap_or("").to_string()
@@ -181,7 +182,10 @@ impl FakeTelegram {
     }
 
     pub fn text(&self, user: i64, lang: &str, text: &str) -> i64 {
-        self.push("message", self.message_body(user, lang, json!({ "text": text })))
+        self.push(
+            "message",
+            self.message_body(user, lang, json!({ "text": text })),
+        )
     }
 
     pub fn text_body(&self, user: i64, lang: &str, text: &str) -> Value {
@@ -261,7 +265,11 @@ impl FakeTelegram {
     }
 
     /// Waits until `check` over all calls returns Some (None after `limit`).
-    pub fn wait_until<T>(&self, limit: Duration, check: impl Fn(&[Call]) -> Option<T>) -> Option<T> {
+    pub fn wait_until<T>(
+        &self,
+        limit: Duration,
+        check: impl Fn(&[Call]) -> Option<T>,
+    ) -> Option<T> {
         let deadline = Instant::now() + limit;
         let mut inner = self.lock();
         loop {
@@ -396,7 +404,9 @@ async fn get_updates(shared: &Shared, params: &Value) -> Response {
         notified.as_mut().enable();
         {
             let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
-            inner.pending.retain(|(id, _, forced)| *forced || *id >= offset);
+            inner
+                .pending
+                .retain(|(id, _, forced)| *forced || *id >= offset);
             if !inner.pending.is_empty() {
                 let batch: Vec<Value> = inner.pending.iter().map(|(_, u, _)| u.clone()).collect();
                 inner.pending.retain(|(_, _, forced)| !*forced);
@@ -468,16 +478,20 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
                 _ => {}
             }
             inner.keyboards.insert(id, wants);
-            Ok(json!({ "message_id": id, "date": 1_764_000_000, "chat": chat_json(chat),
-                "from": bot_user(), "text": p["text"].as_str().unwrap_or("...") }))
+            Ok(
+                json!({ "message_id": id, "date": 1_764_000_000, "chat": chat_json(chat),
+                "from": bot_user(), "text": p["text"].as_str().unwrap_or("...") }),
+            )
         }
         "answercallbackquery" | "setmycommands" | "deletewebhook" => Ok(json!(true)),
         "setwebhook" => {
             inner.webhook = Some(p.clone());
             Ok(json!(true))
         }
-        "getwebhookinfo" => Ok(json!({ "url": inner.webhook.as_ref().map_or(json!(""), |w| w["url"].clone()),
-            "has_custom_certificate": false, "pending_update_count": 0 })),
+        "getwebhookinfo" => Ok(
+            json!({ "url": inner.webhook.as_ref().map_or(json!(""), |w| w["url"].clone()),
+            "has_custom_certificate": false, "pending_update_count": 0 }),
+        ),
         _ => Err((404, "Not Found: method not found".into())),
     }
 }

@@ -35,8 +35,19 @@ fn serve_with(dir: &Path, fake: &FakeTelegram, extra: &[&str], flood: bool) -> S
     let log = unique(log);
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new(bin())
-        .args(["--data-dir", dir.to_str().unwrap(), "--today", TODAY, "serve"])
-        .args(["--api-url", &fake.url(), "--send-limits", "1000/60000/10000"])
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--today",
+            TODAY,
+            "serve",
+        ])
+        .args([
+            "--api-url",
+            &fake.url(),
+            "--send-limits",
+            "1000/60000/10000",
+        ])
         .args(["--flood", if flood { "5/700" } else { "1000/1" }])
         .args(extra)
         .env("TELOXIDE_TOKEN", TOKEN)
@@ -65,7 +76,9 @@ impl Served {
     /// SIGTERM, then waits for a clean exit; returns the log.
     fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
-        let _ = Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status();
+        let _ = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status();
         let deadline = Instant::now() + WAIT;
         let status = loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -97,7 +110,11 @@ fn statement(dir: &Path, account: &str) -> Value {
         .args(["statement", account, "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -232,7 +249,11 @@ fn a_customer_binds_by_contact_asks_the_bill_and_repays_with_buttons() {
     assert!(log.contains("loaded the built-in demo accounts"), "{log}");
     assert!(!log.contains("13800005678") && !log.contains("267.90"));
     let after = paid_fen(&statement(&data, "A1001"));
-    assert_eq!(after - demo_paid_fen(), 26790, "exactly one payment of 267.90");
+    assert_eq!(
+        after - demo_paid_fen(),
+        26790,
+        "exactly one payment of 267.90"
+    );
 }
 
 #[test]
@@ -252,18 +273,21 @@ fn forged_contacts_replays_double_presses_and_stale_buttons_change_nothing() {
     c.bind("13800005678", "123X");
     // A replayed update is handled once.
     let asked = fake.text(c.id, ZH, "我这个月要还多少");
-    let bill = c.until("267.90");
+    c.until("267.90");
     fake.redeliver(asked);
-    c.say("帮助", "");
-    assert_eq!(count(&fake.messages_to(c.id), "本期合计应还"), 1, "the replay is ignored");
-    // A stale button (from the first menu, or the bill before help re-prompted) is refused,
-    // and the refusal carries the live buttons.
+    c.say("/start", "分期还款助手");
+    assert_eq!(
+        count(&fake.messages_to(c.id), "本期合计应还"),
+        1,
+        "the replay is ignored"
+    );
+    // A stale button (from the first menu) is refused; the refusal carries the live buttons.
     c.press(&menu, "查账单");
-    c.until("按钮已失效");
-    c.press(&bill, "立即还款");
     let fresh = c.until("按钮已失效");
+    c.press(&fresh, "查账单");
+    let bill = c.until("267.90");
     // The pay button pressed twice pays once.
-    c.press(&fresh, "立即还款");
+    c.press(&bill, "立即还款");
     let confirm = c.until("确认支付吗");
     c.press(&confirm, "确认支付");
     c.press(&confirm, "确认支付");
@@ -290,7 +314,11 @@ fn a_flooding_customer_gets_one_notice_and_others_are_still_answered() {
     served.stop();
     let got = fake.messages_to(flooder);
     assert_eq!(count(&got, "发送消息太快"), 1, "{:?}", texts(&got));
-    assert!(got.len() < 15, "not answered message by message: {}", got.len());
+    assert!(
+        got.len() < 15,
+        "not answered message by message: {}",
+        got.len()
+    );
 }
 
 #[test]

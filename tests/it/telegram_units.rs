@@ -25,7 +25,11 @@ fn long_messages_split_at_line_breaks_within_the_limit() {
         assert!(escape_html(p).chars().count() <= 4096);
         assert!(!p.starts_with('\n') && !p.ends_with('\n'));
     }
-    assert_eq!(parts.join("\n"), text, "nothing lost, cut only at line breaks");
+    assert_eq!(
+        parts.join("\n"),
+        text,
+        "nothing lost, cut only at line breaks"
+    );
     let one_long_line = "x".repeat(9000);
     let parts = split_text(&one_long_line, 4096);
     assert_eq!(parts.concat(), one_long_line);
@@ -41,8 +45,15 @@ fn a_flood_gets_one_notice_and_the_bucket_refills() {
     assert_eq!(&verdicts[..3], &[Verdict::Pass; 3]);
     assert_eq!(verdicts[3], Verdict::Notice);
     assert!(verdicts[4..].iter().all(|v| *v == Verdict::Drop));
-    assert_eq!(guard.check(2, t0), Verdict::Pass, "another customer is unaffected");
-    assert_eq!(guard.check(1, t0 + Duration::from_millis(600)), Verdict::Pass);
+    assert_eq!(
+        guard.check(2, t0),
+        Verdict::Pass,
+        "another customer is unaffected"
+    );
+    assert_eq!(
+        guard.check(1, t0 + Duration::from_millis(600)),
+        Verdict::Pass
+    );
     // A full bucket later: a new flood would get its own notice.
     let later = t0 + Duration::from_secs(10);
     for _ in 0..3 {
@@ -87,12 +98,7 @@ fn binding_by_contact_accepts_only_the_senders_own_number() {
     let app = app();
     let chat = "tg:42";
     let out = app
-        .turn(
-            chat,
-            ChatInput::Text("/bind".into()),
-            today(),
-            Utc::now(),
-        )
+        .turn(chat, ChatInput::Text("/bind".into()), today(), Utc::now())
         .unwrap();
     assert!(out.replies.iter().any(|r| r.request_contact.is_some()));
     let other = ChatInput::Contact {
@@ -122,7 +128,10 @@ fn forget_deletes_the_chats_data_and_keeps_payments() {
     assert!(app.store.binding(chat).unwrap().is_some());
     let payments_before = app.store.payments_of("MI2026050101").unwrap().len();
     let text = say(&app, chat, ChatInput::Text("/forget".into()));
-    assert!(text.contains("还款记录"), "says what the shop keeps: {text}");
+    assert!(
+        text.contains("还款记录"),
+        "says what the shop keeps: {text}"
+    );
     assert_eq!(app.store.binding(chat).unwrap(), None);
     assert!(!app.has_session(chat).unwrap());
     assert_eq!(
@@ -180,4 +189,3 @@ fn the_fake_servers_updates_parse_as_telegram_updates() {
         assert!(!kind.starts_with("Error"), "{kind}");
     }
 }
-

@@ -117,5 +117,8 @@ fn only_the_telegram_front_end_knows_teloxide_and_it_holds_no_customer_text() {
             }
         }
     }
-    assert!(hits.is_empty(), "teloxide outside src/telegram or text in it: {hits:?}");
+    assert!(
+        hits.is_empty(),
+        "teloxide outside src/telegram or text in it: {hits:?}"
+    );
 }
