@@ -99,7 +99,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         anyhow!("the Bot API refused the token in TELOXIDE_TOKEN (getMe failed: {e})")
     })?;
     tracing::info!(bot_id = me.id.0, "connected to the Bot API");
-    let bot = bot.throttle(opts.limits.clone());
+    let bot = bot.throttle(opts.limits);
     let sender = TelegramSender::new(bot.clone());
     commands::register(&bot, &app).await;
     let router = router::Router::new(
