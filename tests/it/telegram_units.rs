@@ -189,3 +189,60 @@ fn the_fake_servers_updates_parse_as_telegram_updates() {
         assert!(!kind.starts_with("Error"), "{kind}");
     }
 }
+
+#[test]
+fn the_sender_splits_long_replies_sends_files_and_offers_the_contact_button() {
+    use repaybot::app::{Attachment, Reply};
+    use teloxide::prelude::RequesterExt;
+    let fake = crate::fake_telegram::FakeTelegram::start("1:x");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = fake.url().parse().unwrap();
+        let bot = teloxide::Bot::new("1:x").set_api_url(url);
+        let limits = teloxide::adaptors::throttle::Limits {
+            messages_per_sec_chat: 100,
+            messages_per_min_chat: 6000,
+            messages_per_min_channel_or_supergroup: 6000,
+            messages_per_sec_overall: 1000,
+        };
+        let sender = repaybot::telegram::TelegramSender::new(bot.throttle(limits));
+        let long = vec!["<b>row</b> & more"; 400].join("\n");
+        let reply = Reply {
+            text: long.clone(),
+            buttons: vec![("OK".into(), "b:1:0".into())],
+            attachment: Some(Attachment {
+                file_name: "due-dates.ics".into(),
+                bytes: b"BEGIN:VCALENDAR".to_vec(),
+            }),
+            request_contact: None,
+        };
+        sender.send(7, &reply).await.unwrap();
+        let mut ask = Reply::text("phone?".into());
+        ask.request_contact = Some("Share".into());
+        sender.send(7, &ask).await.unwrap();
+        sender.send(7, &Reply::text("thanks".into())).await.unwrap();
+    });
+    let sent = fake.messages_to(7);
+    assert!(sent.len() >= 4, "the long text went in parts");
+    let parts = &sent[..sent.len() - 2];
+    assert!(parts.iter().all(|m| m.text().chars().count() <= 4096));
+    assert!(parts[0]
+        .text()
+        .starts_with("&lt;b&gt;row&lt;/b&gt; &amp; more"));
+    assert!(parts[..parts.len() - 1]
+        .iter()
+        .all(|m| m.buttons().is_empty()));
+    assert_eq!(
+        parts[parts.len() - 1].buttons().len(),
+        1,
+        "buttons on the last part"
+    );
+    let docs = fake.calls_of("sendDocument");
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].params["file_name"], "due-dates.ics");
+    assert!(sent[sent.len() - 2].asks_contact());
+    assert_eq!(
+        sent[sent.len() - 1].params["reply_markup"]["remove_keyboard"],
+        true
+    );
+}
