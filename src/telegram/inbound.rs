@@ -41,6 +41,12 @@ pub fn chat_key(chat_id: i64) -> String {
     format!("tg:{chat_id}")
 }
 
+/// The Telegram chat id of a chat key (`tg:<id>`), for senders that start from the store
+/// (the reminder scheduler); None for other front ends' chats.
+pub fn chat_id_of(chat_key: &str) -> Option<i64> {
+    chat_key.strip_prefix("tg:")?.parse().ok()
+}
+
 /// `zh`, `zh-hans`, `zh-TW` → Zh; `en`, `en-GB` → En; anything else is no preference.
 pub fn lang_of(code: Option<&str>) -> Option<Lang> {
     let code = code?.to_ascii_lowercase();

@@ -101,6 +101,8 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     tracing::info!(bot_id = me.id.0, "connected to the Bot API");
     let bot = bot.throttle(opts.limits);
     let sender = TelegramSender::new(bot.clone());
+    // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
+    // goes through the same throttled bot; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;
     let router = router::Router::new(
         handler::Ctx {

@@ -70,6 +70,10 @@ fn telegram_language_codes_pick_the_language() {
     assert_eq!(lang_of(Some("en-GB")), Some(Lang::En));
     assert_eq!(lang_of(Some("de")), None);
     assert_eq!(lang_of(None), None);
+    use repaybot::telegram::inbound::{chat_id_of, chat_key};
+    assert_eq!(chat_key(-100123), "tg:-100123");
+    assert_eq!(chat_id_of("tg:-100123"), Some(-100123));
+    assert_eq!(chat_id_of("term:A1001"), None);
 }
 
 fn app() -> App {
