@@ -69,6 +69,24 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         days: usize,
     },
+    /// Run the Telegram bot (token from TELOXIDE_TOKEN): long polling, or a webhook.
+    Serve {
+        /// Public HTTPS URL for webhook mode (Telegram posts updates there); long polling without it.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Address the webhook server listens on.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        listen: std::net::SocketAddr,
+        /// A self-hosted Bot API server, e.g. http://127.0.0.1:8081.
+        #[arg(long, env = "TELOXIDE_API_URL")]
+        api_url: Option<String>,
+        /// Outgoing message limits PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC.
+        #[arg(long, default_value = "1/20/30")]
+        send_limits: String,
+        /// Flood protection per customer BURST/MILLIS: a burst, then one message per MILLIS.
+        #[arg(long, default_value = "5/700")]
+        flood: String,
+    },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
         account_id: String,
@@ -118,6 +136,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Reminders { account_id, days } => {
             crate::reminders::report::run(&cli, &settings, account_id, *days)
         }
+        Command::Serve { .. } => run_serve(&cli, settings),
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
 }
@@ -219,6 +238,63 @@ fn run_chat(
     let mut out = std::io::stdout();
     crate::app::chat::run(&app, &opts, &mut input, &mut out)?;
     Ok(())
+}
+
+fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
+    let Command::Serve {
+        webhook,
+        listen,
+        api_url,
+        send_limits,
+        flood,
+    } = &cli.command
+    else {
+        return Ok(());
+    };
+    init_logs();
+    let token = std::env::var("TELOXIDE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| {
+            Failure::BadInput(
+                "TELOXIDE_TOKEN is not set: export the bot token from @BotFather".into(),
+            )
+        })?;
+    let limits =
+        crate::telegram::parse_limits(send_limits).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let flood =
+        crate::telegram::parse_flood(flood).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let store = open_store(cli)?;
+    if demo::load_if_empty(
+        &store,
+        today_for(cli.today, "Asia/Shanghai"),
+        &settings.policy,
+    )? {
+        tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
+    }
+    let app = crate::app::App::new(store, settings)?;
+    let opts = crate::telegram::ServeOptions {
+        token,
+        api_url: api_url.clone(),
+        webhook: webhook.clone(),
+        listen: *listen,
+        webhook_secret: std::env::var("REPAYBOT_WEBHOOK_SECRET").ok(),
+        limits,
+        flood,
+        today: cli.today,
+    };
+    crate::telegram::serve(app, opts)?;
+    Ok(())
+}
+
+/// Logs to stderr at info (RUST_LOG overrides): ids only, never message text.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn run_nlu(cli: &Cli) -> Result<(), Failure> {

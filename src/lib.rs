@@ -16,3 +16,4 @@ pub mod settings;
 pub mod statement;
 pub mod store;
 pub mod support;
+pub mod telegram;

@@ -7,6 +7,7 @@ pub mod chat;
 mod effects;
 mod negotiation;
 mod negotiation_effects;
+mod privacy;
 mod reminder_effects;
 mod session_store;
 mod support_turns;
@@ -34,16 +35,24 @@ pub enum ChatInput {
         file_id: String,
         name: String,
     },
+    /// A phone number shared with the front end's contact button; `own` is false when the
+    /// contact is not the sender's (Telegram: `contact.user_id != from.id`), which is refused.
+    Contact {
+        phone: String,
+        own: bool,
+    },
 }
 
 /// One message to show the customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reply {
     pub text: String,
     /// (label, callback data)
     pub buttons: Vec<(String, String)>,
     /// A file sent with the message (a calendar, a written confirmation); None for plain text.
     pub attachment: Option<Attachment>,
+    /// The label of a "share my phone number" button to offer (a dialog state's `contact`).
+    pub request_contact: Option<String>,
 }
 
 /// A file the bot sends: a document in Telegram, a file written by the terminal chat.
@@ -58,8 +67,7 @@ impl Reply {
     pub fn text(text: String) -> Reply {
         Reply {
             text,
-            buttons: Vec::new(),
-            attachment: None,
+            ..Reply::default()
         }
     }
 
@@ -224,6 +232,9 @@ impl App {
         let default_lang = account
             .as_ref()
             .map_or(Lang::Zh, |a| dialog_lang(a.language));
+        if let Some(out) = self.chat_command(chat, &input, default_lang)? {
+            return Ok(out);
+        }
         let mut out = TurnOutput::default();
         let loaded = session_store::load(&self.store, chat, default_lang)?;
         let (session, restarted) = match loaded {
@@ -268,6 +279,16 @@ impl App {
                 Input::Text(Message {
                     raw: name,
                     intent: "unknown",
+                    slots: &slots,
+                    slot_problem: None,
+                })
+            }
+            ChatInput::Contact { phone, .. } => {
+                slots = contact_slots(phone);
+                out.trace.push("input=contact".to_string());
+                Input::Text(Message {
+                    raw: phone,
+                    intent: crate::nlu::Intent::BindAccount.as_str(),
                     slots: &slots,
                     slot_problem: None,
                 })
@@ -344,10 +365,16 @@ impl App {
         let attachment = std::cell::RefCell::new(None);
         for effect in effects {
             match effect {
-                Effect::Reply { text, buttons, .. } => out.replies.push(Reply {
+                Effect::Reply {
+                    text,
+                    buttons,
+                    request_contact,
+                    ..
+                } => out.replies.push(Reply {
                     text,
                     buttons: buttons.into_iter().map(|b| (b.label, b.data)).collect(),
                     attachment: None,
+                    request_contact,
                 }),
                 Effect::Emit { name, vars } => {
                     out.trace.push(format!("effect={name}"));
@@ -386,9 +413,8 @@ impl App {
             match out.replies.last_mut() {
                 Some(last) => last.attachment = Some(file),
                 None => out.replies.push(Reply {
-                    text: String::new(),
-                    buttons: Vec::new(),
                     attachment: Some(file),
+                    ..Reply::default()
                 }),
             }
         }
@@ -461,6 +487,7 @@ fn command_intent(raw: &str) -> Option<crate::nlu::Intent> {
         "lang" => Intent::Language,
         "help" => Intent::Help,
         "cancel" => Intent::Cancel,
+        "bind" => Intent::BindAccount,
         _ => return None,
     })
 }
@@ -475,6 +502,20 @@ impl App {
         session.lang = lang;
         session_store::save(&self.store, chat, &session)
     }
+}
+
+/// A shared contact's phone as the `phone` slot: normalised when it is a mainland mobile,
+/// else its digits (so an unknown number is told "no account", not "not understood").
+fn contact_slots(phone: &str) -> BTreeMap<String, String> {
+    let value = match crate::domain::Phone::parse(phone) {
+        Some(p) => p.as_str().to_string(),
+        None => phone
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(20)
+            .collect(),
+    };
+    BTreeMap::from([("phone".to_string(), value)])
 }
 
 /// The message's slots as vars: the NLU's, plus what only makes sense as a whole message

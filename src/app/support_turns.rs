@@ -25,6 +25,7 @@ impl App {
             ChatInput::Button(_) => "[button]".to_string(),
             ChatInput::Text(t) => shown(t),
             ChatInput::Document { .. } => "[file]".to_string(),
+            ChatInput::Contact { .. } => "[contact]".to_string(),
         };
         let turn = TranscriptTurn {
             at: now,

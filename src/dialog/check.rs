@@ -146,6 +146,16 @@ pub(super) fn build_state(
     for s in &st.say {
         use_key(l, file, s, texts);
     }
+    if let Some(c) = &st.contact {
+        use_key(l, file, c, texts);
+        if st.expect.as_ref().map(|x| x.get_ref().as_str()) != Some("phone") {
+            l.at(
+                file,
+                c,
+                "a contact button needs expect = \"phone\"".to_string(),
+            );
+        }
+    }
     if st.is_final {
         if let Some(b) = st.buttons.first() {
             let msg = "a final state cannot have buttons (the session is back in the menu)";
@@ -205,6 +215,7 @@ pub(super) fn build_state(
         effect: st.effect.as_ref().map(|e| e.get_ref().clone()),
         events,
         is_final: st.is_final,
+        contact: st.contact.as_ref().map(|c| c.get_ref().clone()),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct State {
     pub events: BTreeMap<String, Target>,
     pub is_final: bool,
     pub choices: Option<Choices>,
+    /// Text key of the contact button's label: the reply asks for the phone through it.
+    pub contact: Option<String>,
 }
 
 /// Run-time buttons: one per line `value<TAB>label` of var `from`; a press sets var `set`.

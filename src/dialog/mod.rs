@@ -142,6 +142,8 @@ pub enum Effect {
         key_trail: Vec<String>,
         text: String,
         buttons: Vec<ButtonOut>,
+        /// The state's `contact`: the label of a "share my phone number" button to offer.
+        request_contact: Option<String>,
     },
     Emit {
         name: String,

@@ -21,6 +21,7 @@
 //! effect = "post_payment"        # on entering, Effect::Emit { name, vars } for the app
 //! events = { payment_ok = "receipt" }  # app events -> target; the state waits for them
 //! final = true                   # after the reply, the session returns to menu idle
+//! contact = "bind.btn_share"     # label of a "share my phone number" button (needs expect = "phone")
 //! ```
 //!
 //! Targets: `state` (same flow), `flow.state`, `flow` (its start), `@menu` (menu start, vars
@@ -80,6 +81,10 @@ pub struct RawState {
     pub is_final: bool,
     #[serde(default)]
     pub choices: Option<RawChoices>,
+    /// Text key of a "share my phone number" button the front end offers with the prompt
+    /// (Telegram's contact button); needs `expect = "phone"`. Terminals ignore it.
+    #[serde(default)]
+    pub contact: Option<S>,
 }
 
 /// Buttons made at run time from a var the app filled (one line `value<TAB>label` each):

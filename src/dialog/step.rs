@@ -178,6 +178,7 @@ impl Run<'_> {
     /// Replies `prefix` keys followed by the current state's prompt and buttons.
     fn reply(&mut self, prefix: Vec<String>) {
         let say = self.state().map(|st| st.say.clone()).unwrap_or_default();
+        let contact = self.state().and_then(|st| st.contact.clone());
         let buttons = self.buttons();
         let mut keys = prefix;
         keys.extend(say);
@@ -202,6 +203,7 @@ impl Run<'_> {
             key_trail: keys,
             text: text.join("\n"),
             buttons,
+            request_contact: contact.map(|key| self.flows.text(lang, &key, vars)),
         });
     }
 

@@ -83,7 +83,7 @@ pub fn reminder(flows: &Flows, lang: Lang, items: &[Item], catch_up: bool) -> Re
             button("reminders.btn_snooze", SNOOZE),
             button("reminders.btn_settings", PLAN),
         ],
-        attachment: None,
+        ..Reply::default()
     }
 }
 

@@ -40,22 +40,26 @@
 //! `remind_due` holds one entry per account, its next reminder instant, so a range scan up to
 //! now finds every account with something due; `remind_state` (handled-through date, last day
 //! sent, the wake) changes in the same transaction as its index entry (src/reminders/index.rs).
+//! | `updates`        | Telegram update id, u64 big-endian           | empty (processed marker)  |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back in allocation order
 //! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
 //! tag 1, kind, `Decimal::serialize` amount, paid_on days) so a statement reads no `payments`
 //! record. The `account_orders` value is the order's disclosed annual rate (`view::annual_rate_of`),
 //! computed once at import. Both values are derived copies: an empty value (older data) is
-//! recomputed from `orders` / `payments` on read. `order_rev` is bumped by every payment so concurrent writers conflict.
+//! recomputed from `orders` / `payments` on read. Per-chat records are keyed `<kind>/<chat>` so
+//! `Store::forget_chat` (privacy.rs) finds them. `order_rev` is bumped by every payment so concurrent writers conflict.
 
 mod agreements;
 mod cases;
 mod chat_records;
+mod privacy;
 mod records;
 mod tickets;
 mod writes;
 
 pub use agreements::{AgreementOutcome, RestructureRequest};
+pub use privacy::UPDATES_KEPT;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use tickets::{
     close as close_ticket, AgentRef, Decision, DecisionKind, NewTicket, Note, SupportForgotten,
@@ -87,6 +91,7 @@ pub struct Store {
     pub(crate) support: sled::Tree,
     pub(crate) remind_due: sled::Tree,
     pub(crate) remind_state: sled::Tree,
+    pub(crate) updates: sled::Tree,
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -140,6 +145,7 @@ impl Store {
             support: db.open_tree("support")?,
             remind_due: db.open_tree("remind_due")?,
             remind_state: db.open_tree("remind_state")?,
+            updates: db.open_tree("updates")?,
             db,
         })
     }

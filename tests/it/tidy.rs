@@ -106,3 +106,23 @@ fn the_shipped_dialogs_pass_their_own_check() {
     assert!(ok, "{report}");
     assert!(repaybot::nlu::Nlu::from_files(&files).is_ok());
 }
+
+#[test]
+fn only_the_telegram_front_end_knows_teloxide_and_it_holds_no_customer_text() {
+    let mut hits = Vec::new();
+    for file in rust_files(&root().join("src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let telegram = file.starts_with(root().join("src/telegram"));
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let cjk = code.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            if (!telegram && code.contains("teloxide")) || (telegram && code.contains('"') && cjk) {
+                hits.push(format!("{}:{}", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "teloxide outside src/telegram or text in it: {hits:?}"
+    );
+}

@@ -1,0 +1,65 @@
+//! Turns the dialog engine does not run: `/forget` (SPEC 3.10), `/unbind`, and a shared contact
+//! that is not the sender's own (refused before it can bind anything).
+
+use super::{App, ChatInput, Reply, TurnOutput};
+use crate::dialog::{Lang, Session};
+use anyhow::Result;
+use std::collections::BTreeMap;
+
+impl App {
+    /// Handles the input when it is one of these commands; None lets the dialog run.
+    pub(super) fn chat_command(
+        &self,
+        chat: &str,
+        input: &ChatInput,
+        default_lang: Lang,
+    ) -> Result<Option<TurnOutput>> {
+        let command = match input {
+            ChatInput::Text(raw) => raw.trim().split(['@', ' ']).next().unwrap_or(""),
+            ChatInput::Contact { own: false, .. } => "contact_not_own",
+            _ => return Ok(None),
+        };
+        if !matches!(command, "/forget" | "/unbind" | "contact_not_own") {
+            return Ok(None);
+        }
+        let lang = match super::session_store::load(&self.store, chat, default_lang)? {
+            super::session_store::Loaded::Found(s) => s.lang,
+            _ => default_lang,
+        };
+        let (key, trace) = match command {
+            "/forget" => {
+                self.store.forget_chat(chat)?;
+                tracing::info!(chat, "chat forgotten on request");
+                ("privacy.forgotten", "effect=forget_chat")
+            }
+            "/unbind" => {
+                let was_bound = self.store.unbind(chat)?;
+                super::session_store::save(&self.store, chat, &Session::new(lang))?;
+                self.store.flush()?;
+                tracing::info!(chat, was_bound, "chat unbound on request");
+                if was_bound {
+                    ("bind.unbound", "effect=unbind")
+                } else {
+                    ("bind.not_bound", "effect=unbind")
+                }
+            }
+            _ => {
+                tracing::info!(chat, "contact of another user refused");
+                ("bind.contact_not_own", "input=contact_not_own")
+            }
+        };
+        Ok(Some(self.one_reply(lang, key, trace)))
+    }
+
+    fn one_reply(&self, lang: Lang, key: &str, trace: &str) -> TurnOutput {
+        TurnOutput {
+            replies: vec![Reply::text(self.flows.text(lang, key, &BTreeMap::new()))],
+            trace: vec![trace.to_string()],
+        }
+    }
+
+    /// Whether the chat has a stored session (a new customer has none).
+    pub fn has_session(&self, chat: &str) -> Result<bool> {
+        Ok(self.store.sessions_tree().contains_key(chat.as_bytes())?)
+    }
+}

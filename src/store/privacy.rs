@@ -1,0 +1,76 @@
+//! Forgetting a chat (SPEC 3.10) and unbinding it: the one place that knows everything a chat
+//! keeps about a customer.
+
+use super::Store;
+use anyhow::Result;
+
+impl Store {
+    /// Deletes what this chat keeps about the customer, for `/forget` (SPEC 3.10), and flushes:
+    ///
+    /// - the conversation session (`sessions/<chat>`: state, vars, language);
+    /// - the binding both ways (`chat/bind/<chat>` and `chat/bound/<account>` when it names this
+    ///   chat) and the binding failure counter (`chat/bindfail/<chat>`);
+    /// - every other `chat` record whose key ends in `/<chat>` (per-chat settings such as
+    ///   reminder settings and transcripts keyed `<kind>/<chat>`).
+    ///
+    /// It keeps what the shop must keep: accounts, orders, payments, payment idempotency keys,
+    /// agreements and tickets. Engineers adding per-chat data: key it `<kind>/<chat>` in the
+    /// `chat` tree (then it is covered) or add its deletion here and to this list.
+    pub fn forget_chat(&self, chat: &str) -> Result<()> {
+        self.sessions.remove(chat.as_bytes())?;
+        self.unbind_without_flush(chat)?;
+        let suffix = format!("/{chat}");
+        let mut doomed = Vec::new();
+        for key in self.chat.iter().keys() {
+            let key = key?;
+            if key.ends_with(suffix.as_bytes()) && !key.starts_with(b"ticket/") {
+                doomed.push(key);
+            }
+        }
+        for key in doomed {
+            self.chat.remove(key)?;
+        }
+        self.flush()
+    }
+
+    /// Removes the chat's binding (both directions); false when it was not bound. Flushed.
+    pub fn unbind(&self, chat: &str) -> Result<bool> {
+        let was = self.unbind_without_flush(chat)?;
+        self.flush()?;
+        Ok(was)
+    }
+
+    fn unbind_without_flush(&self, chat: &str) -> Result<bool> {
+        let Some(account) = self.binding(chat)? else {
+            return Ok(false);
+        };
+        if self
+            .get_chat::<String>(&format!("bound/{account}"))?
+            .as_deref()
+            == Some(chat)
+        {
+            self.chat.remove(format!("bound/{account}").as_bytes())?;
+        }
+        self.chat.remove(format!("bind/{chat}").as_bytes())?;
+        Ok(true)
+    }
+
+    /// Records that Telegram update `id` is being handled: false when it was seen before (a
+    /// redelivery or a replay), so the caller drops it. Ids more than [`UPDATES_KEPT`] below
+    /// the newest are forgotten (Telegram's ids increase; it redelivers only recent ones).
+    pub fn first_delivery(&self, id: u64) -> Result<bool> {
+        let fresh = self
+            .updates
+            .compare_and_swap(id.to_be_bytes(), None as Option<&[u8]>, Some(&[][..]))?
+            .is_ok();
+        if let Some(floor) = id.checked_sub(UPDATES_KEPT).filter(|_| fresh) {
+            for key in self.updates.range(..floor.to_be_bytes()).keys() {
+                self.updates.remove(key?)?;
+            }
+        }
+        Ok(fresh)
+    }
+}
+
+/// How far below the newest update id processed ids are remembered.
+pub const UPDATES_KEPT: u64 = 100_000;

@@ -1,0 +1,115 @@
+//! One customer action, start to finish: answer the button, run the turn off the async threads
+//! (`App::turn` flushes sled), send the replies. An error becomes `common.internal_error`.
+
+use super::inbound::{chat_key, Private};
+use super::outbound::TelegramSender;
+use crate::app::{App, ChatInput, Reply};
+use crate::dialog::Lang;
+use anyhow::{anyhow, Result};
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What every handler shares.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub sender: TelegramSender,
+    /// `--today`, else each account's own calendar day.
+    pub today: Option<NaiveDate>,
+}
+
+/// Handles one customer action in its chat (the caller keeps one chat's actions in order).
+pub async fn handle(ctx: &Ctx, p: Private) {
+    if let Some(cb) = &p.callback {
+        ctx.sender.answer_callback(&cb.id).await;
+        if let Some(message_id) = cb.message_id {
+            ctx.sender.remove_keyboard(p.chat_id, message_id).await;
+        }
+    }
+    let replies = match run_turn(ctx, &p).await {
+        Ok(replies) => replies,
+        Err(e) => {
+            tracing::error!(chat_id = p.chat_id, error = %format!("{e:#}"), "turn failed");
+            vec![internal_error(&ctx.app, p.lang)]
+        }
+    };
+    // The step is over: its buttons go (the new step's come with its reply).
+    ctx.sender.clear_keyboard(p.chat_id).await;
+    send_all(ctx, p.chat_id, &replies).await;
+}
+
+/// The flood notice (one per flood).
+pub async fn slow_down(ctx: &Ctx, p: Private) {
+    if let Some(cb) = &p.callback {
+        ctx.sender.answer_callback(&cb.id).await;
+    }
+    let lang = p.lang.unwrap_or(Lang::Zh);
+    let text = ctx
+        .app
+        .flows
+        .text(lang, "common.slow_down", &BTreeMap::new());
+    send_all(ctx, p.chat_id, &[Reply::text(text)]).await;
+}
+
+pub async fn send_all(ctx: &Ctx, chat_id: i64, replies: &[Reply]) {
+    for reply in replies {
+        if let Err(e) = ctx.sender.send(chat_id, reply).await {
+            tracing::warn!(chat_id, error = %e, "reply not sent");
+            return;
+        }
+    }
+}
+
+pub fn internal_error(app: &App, lang: Option<Lang>) -> Reply {
+    let text = app.flows.text(
+        lang.unwrap_or(Lang::Zh),
+        "common.internal_error",
+        &BTreeMap::new(),
+    );
+    Reply::text(text)
+}
+
+async fn run_turn(ctx: &Ctx, p: &Private) -> Result<Vec<Reply>> {
+    let app = Arc::clone(&ctx.app);
+    let (chat, input, lang, fixed) = (chat_key(p.chat_id), p.input.clone(), p.lang, ctx.today);
+    tokio::task::spawn_blocking(move || turn_blocking(&app, &chat, input, lang, fixed))
+        .await
+        .map_err(|e| anyhow!("the turn panicked or was cancelled: {e}"))?
+}
+
+/// The turn itself. A new chat takes its language from Telegram until the customer chooses;
+/// `/start` in a chat that is not bound goes on to binding (with the contact button).
+fn turn_blocking(
+    app: &App,
+    chat: &str,
+    input: ChatInput,
+    lang: Option<Lang>,
+    fixed: Option<NaiveDate>,
+) -> Result<Vec<Reply>> {
+    if let Some(lang) = lang {
+        if !app.has_session(chat)? {
+            app.set_lang(chat, lang)?;
+        }
+    }
+    let today = today_of(app, chat, fixed)?;
+    let now = chrono::Utc::now();
+    let start = matches!(input, ChatInput::Start);
+    let mut out = app.turn(chat, input, today, now)?;
+    if start && app.store.binding(chat)?.is_none() {
+        let bind = app.turn(chat, ChatInput::Text("/bind".into()), today, now)?;
+        out.replies.extend(bind.replies);
+    }
+    app.store.flush()?;
+    Ok(out.replies)
+}
+
+fn today_of(app: &App, chat: &str, fixed: Option<NaiveDate>) -> Result<NaiveDate> {
+    let tz = match app.store.binding(chat)? {
+        Some(id) => app.store.account(&id)?.map(|a| a.data.timezone),
+        None => None,
+    };
+    Ok(crate::cli::today_for(
+        fixed,
+        tz.as_deref().unwrap_or("Asia/Shanghai"),
+    ))
+}

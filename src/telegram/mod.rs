@@ -1,0 +1,196 @@
+//! The Telegram front end (`repaybot serve`): a thin adapter around `App::turn`. Only this
+//! module knows teloxide. inbound.rs (update → input), router.rs (dedupe, flood, per-chat
+//! order), handler.rs (one turn), outbound.rs (reply → Bot API), flood.rs, commands.rs.
+
+mod commands;
+pub mod flood;
+mod handler;
+pub mod inbound;
+pub mod outbound;
+mod router;
+
+pub use outbound::{escape_html, split_text, TelegramSender};
+
+use crate::app::App;
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::NaiveDate;
+use futures_util::StreamExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::adaptors::Throttle;
+use teloxide::prelude::{Requester, RequesterExt};
+use teloxide::update_listeners::{webhooks, Polling, UpdateListener};
+use teloxide::Bot;
+
+/// The bot every request goes through: sends respect Telegram's limits.
+pub type TgBot = Throttle<Bot>;
+
+/// How `serve` runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub token: String,
+    pub api_url: Option<String>,
+    /// Public URL Telegram posts updates to; None for long polling.
+    pub webhook: Option<String>,
+    /// Local address the webhook server listens on.
+    pub listen: SocketAddr,
+    /// Secret token Telegram sends with every webhook call (generated when None).
+    pub webhook_secret: Option<String>,
+    pub limits: Limits,
+    /// Flood protection per user: burst, then one message per interval.
+    pub flood: (u32, std::time::Duration),
+    pub today: Option<NaiveDate>,
+}
+
+/// `PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC`, e.g. `1/20/30` (teloxide's defaults).
+pub fn parse_limits(text: &str) -> Result<Limits> {
+    let n: Vec<u32> = text
+        .split('/')
+        .map(|x| x.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow!("--send-limits '{text}': expected three numbers like 1/20/30"))?;
+    let [per_sec, per_min, overall] = n[..] else {
+        bail!("--send-limits '{text}': expected three numbers like 1/20/30");
+    };
+    if n.contains(&0) {
+        bail!("--send-limits '{text}': limits must be positive");
+    }
+    Ok(Limits {
+        messages_per_sec_chat: per_sec,
+        messages_per_min_chat: per_min,
+        messages_per_min_channel_or_supergroup: per_min,
+        messages_per_sec_overall: overall,
+    })
+}
+
+/// `BURST/MILLIS`, e.g. `5/700`: five messages at once, then one per 700 ms.
+pub fn parse_flood(text: &str) -> Result<(u32, std::time::Duration)> {
+    let bad = || anyhow!("--flood '{text}': expected BURST/MILLIS like 5/700");
+    let (burst, millis) = text.split_once('/').ok_or_else(bad)?;
+    let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
+    let millis: u64 = millis.trim().parse().map_err(|_| bad())?;
+    if burst == 0 || millis == 0 {
+        return Err(bad());
+    }
+    Ok((burst, std::time::Duration::from_millis(millis)))
+}
+
+/// Runs the bot until Ctrl-C or SIGTERM; the turns in hand are finished first.
+pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let app = Arc::new(app);
+    runtime.block_on(serve_async(Arc::clone(&app), opts))?;
+    app.store.flush()
+}
+
+async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
+    let mut bot = Bot::new(&opts.token);
+    if let Some(url) = &opts.api_url {
+        let url = url
+            .parse()
+            .map_err(|e| anyhow!("--api-url '{url}' is not a URL: {e}"))?;
+        bot = bot.set_api_url(url);
+    }
+    let me = bot.get_me().await.map_err(|e| {
+        anyhow!("the Bot API refused the token in TELOXIDE_TOKEN (getMe failed: {e})")
+    })?;
+    tracing::info!(bot_id = me.id.0, "connected to the Bot API");
+    let bot = bot.throttle(opts.limits);
+    let sender = TelegramSender::new(bot.clone());
+    // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
+    // goes through the same throttled bot; the support relay hooks into `Router::route`.
+    commands::register(&bot, &app).await;
+    let router = router::Router::new(
+        handler::Ctx {
+            app,
+            sender,
+            today: opts.today,
+        },
+        flood::FloodGuard::new(opts.flood.0, opts.flood.1),
+    );
+    match &opts.webhook {
+        Some(url) => {
+            let url = url
+                .parse()
+                .map_err(|e| anyhow!("--webhook '{url}' is not a URL: {e}"))?;
+            let mut options = webhooks::Options::new(opts.listen, url);
+            if let Some(secret) = &opts.webhook_secret {
+                options = options.secret_token(secret.clone());
+            }
+            let listener = webhooks::axum(bot, options)
+                .await
+                .context("setting the webhook")?;
+            tracing::info!(listen = %opts.listen, "receiving updates by webhook");
+            listen(listener, &router).await;
+        }
+        None => {
+            let listener = Polling::builder(bot)
+                .timeout(std::time::Duration::from_secs(10))
+                .delete_webhook()
+                .await
+                .build();
+            tracing::info!("receiving updates by long polling");
+            listen(listener, &router).await;
+        }
+    }
+    router.finish().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Feeds updates to the router until the listener ends or a stop signal arrives.
+async fn listen<L>(mut listener: L, router: &router::Router)
+where
+    L: UpdateListener,
+    L::Err: std::fmt::Debug,
+{
+    let stop = listener.stop_token();
+    {
+        let stream = listener.as_stream();
+        futures_util::pin_mut!(stream);
+        let signal = shutdown_signal();
+        futures_util::pin_mut!(signal);
+        loop {
+            tokio::select! {
+                () = &mut signal => {
+                    tracing::info!("stop signal: finishing the turns in hand");
+                    break;
+                }
+                next = stream.next() => match next {
+                    Some(Ok(update)) => router.route(update),
+                    Some(Err(e)) => tracing::warn!(error = ?e, "receiving updates failed"),
+                    None => break,
+                },
+            }
+        }
+    }
+    stop.stop();
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
