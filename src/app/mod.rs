@@ -232,7 +232,7 @@ impl App {
         let default_lang = account
             .as_ref()
             .map_or(Lang::Zh, |a| dialog_lang(a.language));
-        if let Some(out) = self.chat_command(chat, &input, default_lang)? {
+        if let Some(out) = self.chat_command(chat, &input, default_lang, now)? {
             return Ok(out);
         }
         let mut out = TurnOutput::default();

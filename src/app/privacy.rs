@@ -13,6 +13,7 @@ impl App {
         chat: &str,
         input: &ChatInput,
         default_lang: Lang,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<TurnOutput>> {
         let command = match input {
             ChatInput::Text(raw) => raw.trim().split(['@', ' ']).next().unwrap_or(""),
@@ -28,7 +29,7 @@ impl App {
         };
         let (key, trace) = match command {
             "/forget" => {
-                self.store.forget_chat(chat)?;
+                self.store.forget_chat(chat, now)?;
                 tracing::info!(chat, "chat forgotten on request");
                 ("privacy.forgotten", "effect=forget_chat")
             }

@@ -10,14 +10,22 @@ impl Store {
     /// - the conversation session (`sessions/<chat>`: state, vars, language);
     /// - the binding both ways (`chat/bind/<chat>` and `chat/bound/<account>` when it names this
     ///   chat) and the binding failure counter (`chat/bindfail/<chat>`);
-    /// - every other `chat` record whose key ends in `/<chat>` (per-chat settings such as
-    ///   reminder settings and transcripts keyed `<kind>/<chat>`).
+    /// - every other `chat` record whose key ends in `/<chat>` (per-chat records keyed
+    ///   `<kind>/<chat>`);
+    /// - the bound account's reminder settings (`chat/remind/<account>`): with the binding gone
+    ///   the scheduler has no chat to remind, and a new binding starts from the defaults;
+    /// - the support transcript of the chat (`support/tx/<chat>`), and its open ticket is closed.
     ///
     /// It keeps what the shop must keep: accounts, orders, payments, payment idempotency keys,
-    /// agreements and tickets. Engineers adding per-chat data: key it `<kind>/<chat>` in the
-    /// `chat` tree (then it is covered) or add its deletion here and to this list.
-    pub fn forget_chat(&self, chat: &str) -> Result<()> {
+    /// agreements (on the orders), hardship cases and tickets. Engineers adding per-chat data: key
+    /// it `<kind>/<chat>` in the `chat` tree (then it is covered) or add its deletion here and to
+    /// this list.
+    pub fn forget_chat(&self, chat: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         self.sessions.remove(chat.as_bytes())?;
+        if let Some(account) = self.binding(chat)? {
+            self.chat.remove(format!("remind/{account}").as_bytes())?;
+        }
+        self.forget_support(chat, now)?;
         self.unbind_without_flush(chat)?;
         let suffix = format!("/{chat}");
         let mut doomed = Vec::new();

@@ -131,7 +131,28 @@ fn forget_deletes_the_chats_data_and_keeps_payments() {
     say(&app, chat, ChatInput::Text("123X".into()));
     assert!(app.store.binding(chat).unwrap().is_some());
     let payments_before = app.store.payments_of("MI2026050101").unwrap().len();
+    // Reminder settings and a support transcript are the chat's too.
+    app.store
+        .put_chat(
+            "remind/A1001",
+            "test",
+            repaybot::reminders::Prefs::default(),
+        )
+        .unwrap();
+    let turn = repaybot::store::TranscriptTurn {
+        at: chrono::Utc::now(),
+        from: "customer".into(),
+        text: "hello".into(),
+        replies: Vec::new(),
+    };
+    app.store.record_turn(chat, turn).unwrap();
     let text = say(&app, chat, ChatInput::Text("/forget".into()));
+    assert!(app
+        .store
+        .get_chat::<repaybot::reminders::Prefs>("remind/A1001")
+        .unwrap()
+        .is_none());
+    assert!(app.store.transcript(chat).unwrap().is_empty());
     assert!(
         text.contains("还款记录"),
         "says what the shop keeps: {text}"
