@@ -3,7 +3,7 @@
 //! "we will reply at ..." outside support hours.
 
 use super::{vars, Content, Desk, Outgoing};
-use crate::store::{close_ticket, Ticket, TicketStatus, TranscriptTurn};
+use crate::store::{close_ticket, Ticket, TicketReason, TicketStatus, TranscriptTurn};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 
@@ -22,6 +22,11 @@ impl Desk<'_> {
         let Some(t) = store.open_ticket_of(chat_key)? else {
             return Ok(None);
         };
+        // A hardship case waits for a decision, not for a conversation: until an agent takes it,
+        // the bot keeps answering (the customer can ask the case's status, pay, ...).
+        if t.reason == TicketReason::Hardship && t.status == TicketStatus::Waiting {
+            return Ok(None);
+        }
         if !store.first_time(&format!("c/{chat_key}/{message_id}"))? {
             tracing::info!(
                 chat = chat_key,

@@ -674,11 +674,24 @@ fn an_agent_approves_a_hardship_case_and_the_customer_confirms_the_plan_in_chat(
         .sent
         .iter()
         .any(|o| matches!(o, Outgoing::CreateTopic { ticket: t, .. } if *t == ticket)));
-    // While the case is open, the customer's messages go to the agent.
-    let relayed = front.say(&app, ALICE, "什么时候有结果", day(5));
+    // Until an agent takes the case, the bot keeps answering: the customer asks its status.
+    let status = front.say(&app, ALICE, "申请进度", day(4));
+    assert!(
+        to_customer(&status, ALICE).join("").contains("审核"),
+        "{status:?}"
+    );
+    // Once an agent writes, the customer's messages go to the agent.
+    let thread = Some(500 + ticket as i32);
+    front.agent_says(
+        &app,
+        thread,
+        &agent(7, "Anna"),
+        "您好，我们正在审核",
+        day(5),
+    );
+    let relayed = front.say(&app, ALICE, "什么时候有结果", day(6));
     assert!(to_customer(&relayed, ALICE).is_empty());
     assert!(to_group(&relayed).join("").contains("什么时候有结果"));
-    let thread = Some(500 + ticket as i32);
     let told = front.agent_says(&app, thread, &agent(7, "Anna"), "/approve 24 0", day(10));
     assert!(
         to_customer(&told, ALICE).join("").contains("24"),
