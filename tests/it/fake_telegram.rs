@@ -442,11 +442,9 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
             }
             Ok(me)
         }
-        "createforumtopic" | "getchatmember" | "sendphoto" => {
-            return group_answer(&mut inner, method, p)
-        }
+        "createforumtopic" | "getchatmember" | "sendphoto" => group_answer(&mut inner, method, p),
         "sendmessage" | "senddocument" if p["document"].is_string() || has_thread(p) => {
-            return group_answer(&mut inner, method, p)
+            group_answer(&mut inner, method, p)
         }
         "sendmessage" | "senddocument" => {
             let Some(chat) = p["chat_id"].as_i64() else {
