@@ -178,6 +178,12 @@ fn an_open_ticket_keeps_relaying_across_a_restart_and_replays_are_not_relayed_tw
     fake.redeliver(answered);
     fake.text(c.id, ZH, "好的谢谢");
     g.until("好的谢谢");
+    // A photo goes to the topic by its file id (the largest size), with the caption.
+    fake.photo(c.id, ZH, "AgAD-receipt", Some("转账截图"));
+    let photo = g.until("转账截图");
+    assert_eq!(photo.method, "sendphoto");
+    assert_eq!(photo.params["photo"], "AgAD-receipt");
+    assert_eq!(photo.thread(), Some(thread));
     fake.group_text(GROUP, ANNA, Some(thread), None, "不客气");
     c.until("不客气");
     served.stop();
