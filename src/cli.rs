@@ -80,7 +80,8 @@ pub enum Command {
         /// A self-hosted Bot API server, e.g. http://127.0.0.1:8081.
         #[arg(long, env = "TELOXIDE_API_URL")]
         api_url: Option<String>,
-        /// Outgoing message limits PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC.
+        /// Outgoing message limits PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC[/GROUP_MIN] (GROUP_MIN: the
+        /// support group, default PER_CHAT_MIN).
         #[arg(long, default_value = "1/20/30")]
         send_limits: String,
         /// Flood protection per customer BURST/MILLIS: a burst, then one message per MILLIS.

@@ -1,5 +1,6 @@
-//! One customer action, start to finish: answer the button, run the turn off the async threads
-//! (`App::turn` flushes sled), send the replies. An error becomes `common.internal_error`.
+//! One customer action, start to finish: the support desk first (an open ticket), else answer the
+//! button, run the turn off the async threads (`App::respond`; flushed), send the replies, then
+//! announce a ticket the turn opened. An error becomes `common.internal_error`.
 
 use super::inbound::{chat_key, Private};
 use super::outbound::TelegramSender;
@@ -16,10 +17,15 @@ pub struct Ctx {
     pub sender: TelegramSender,
     /// `--today`, else each account's own calendar day.
     pub today: Option<NaiveDate>,
+    /// The support desk's relay (None without `[support] group_id`).
+    pub relay: Option<super::support::Relay>,
 }
 
 /// Handles one customer action in its chat (the caller keeps one chat's actions in order).
 pub async fn handle(ctx: &Ctx, p: Private) {
+    if super::support::customer(ctx, &p).await {
+        return;
+    }
     if let Some(cb) = &p.callback {
         ctx.sender.answer_callback(&cb.id).await;
         if let Some(message_id) = cb.message_id {
@@ -36,6 +42,7 @@ pub async fn handle(ctx: &Ctx, p: Private) {
     // The step is over: its buttons go (the new step's come with its reply).
     ctx.sender.clear_keyboard(p.chat_id).await;
     send_all(ctx, p.chat_id, &replies).await;
+    super::support::after_turn(ctx, p.chat_id).await;
 }
 
 /// The flood notice (one per flood).
@@ -94,7 +101,8 @@ fn turn_blocking(
     let today = today_of(app, chat, fixed)?;
     let now = chrono::Utc::now();
     let start = matches!(input, ChatInput::Start);
-    let mut out = app.turn(chat, input, today, now)?;
+    // `respond`: an internal error opens a ticket instead of failing the turn.
+    let mut out = app.respond(chat, input, today, now);
     if start && app.store.binding(chat)?.is_none() {
         let bind = app.turn(chat, ChatInput::Text("/bind".into()), today, now)?;
         out.replies.extend(bind.replies);

@@ -3,6 +3,7 @@
 
 use crate::app::ChatInput;
 use crate::dialog::Lang;
+use crate::support::{Content, FileKind};
 use teloxide::types::{CallbackQuery, ChatKind, Message, Update, UpdateKind};
 
 /// A customer's action in a private chat with the bot.
@@ -15,6 +16,9 @@ pub struct Private {
     pub input: ChatInput,
     /// Set for a pressed button: answered, and its keyboard removed.
     pub callback: Option<Callback>,
+    /// The message id and what the support desk relays while a ticket is open (text, photo,
+    /// document); None for buttons, contacts and `/start`, which always go to the bot.
+    pub desk: Option<(i32, Content)>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,17 +84,19 @@ fn message(m: Message) -> Inbound {
     let Some(from) = m.from.as_ref() else {
         return Inbound::Other;
     };
-    let input = if let Some(c) = m.contact() {
-        ChatInput::Contact {
-            phone: c.phone_number.clone(),
-            own: c.user_id == Some(from.id),
-        }
+    let (input, desk) = if let Some(c) = m.contact() {
+        let own = c.user_id == Some(from.id);
+        let phone = c.phone_number.clone();
+        (ChatInput::Contact { phone, own }, None)
+    } else if let Some((input, content)) = file(&m) {
+        (input, Some(content))
     } else {
         let text = m.text().unwrap_or("").to_string();
         if is_command(&text, "start") {
-            ChatInput::Start
+            (ChatInput::Start, None)
         } else {
-            ChatInput::Text(text)
+            let desk = (!text.is_empty()).then(|| Content::Text(text.clone()));
+            (ChatInput::Text(text), desk)
         }
     };
     Inbound::Private(Private {
@@ -99,7 +105,34 @@ fn message(m: Message) -> Inbound {
         lang: lang_of(from.language_code.as_deref()),
         input,
         callback: None,
+        desk: desk.map(|d| (m.id.0, d)),
     })
+}
+
+/// A photo (its largest size, named `photo.jpg`) or a document: a document for the dialog (a
+/// hardship case's proof) and a file for the desk.
+fn file(m: &Message) -> Option<(ChatInput, Content)> {
+    let caption = m.caption().map(str::to_string);
+    let (file_id, name, kind) = if let Some(sizes) = m.photo() {
+        let largest = sizes
+            .iter()
+            .max_by_key(|p| (u64::from(p.width) * u64::from(p.height), p.file.size))?;
+        (
+            largest.file.id.0.clone(),
+            "photo.jpg".to_string(),
+            FileKind::Photo,
+        )
+    } else {
+        let d = m.document()?;
+        let name = d.file_name.clone().unwrap_or_else(|| "document".into());
+        (d.file.id.0.clone(), name, FileKind::Document)
+    };
+    let content = Content::File {
+        file_id: file_id.clone(),
+        kind,
+        caption,
+    };
+    Some((ChatInput::Document { file_id, name }, content))
 }
 
 fn callback(q: CallbackQuery) -> Inbound {
@@ -119,6 +152,7 @@ fn callback(q: CallbackQuery) -> Inbound {
             id: q.id.0.clone(),
             message_id: Some(msg.id().0),
         }),
+        desk: None,
     })
 }
 

@@ -8,6 +8,7 @@ mod handler;
 pub mod inbound;
 pub mod outbound;
 mod router;
+mod support;
 
 pub use outbound::{escape_html, split_text, TelegramSender};
 
@@ -43,15 +44,21 @@ pub struct ServeOptions {
     pub today: Option<NaiveDate>,
 }
 
-/// `PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC`, e.g. `1/20/30` (teloxide's defaults).
+/// `PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC[/GROUP_MIN]`, e.g. `1/20/30/20`. GROUP_MIN is the
+/// per-minute limit of a supergroup (the support group; the bot posts in no other), by default
+/// PER_CHAT_MIN: teloxide's own default of 10 would hold back a busy support group, while
+/// Telegram allows about 20 a minute in one group.
 pub fn parse_limits(text: &str) -> Result<Limits> {
+    let usage = || anyhow!("--send-limits '{text}': expected three or four numbers like 1/20/30");
     let n: Vec<u32> = text
         .split('/')
         .map(|x| x.trim().parse::<u32>())
         .collect::<Result<_, _>>()
-        .map_err(|_| anyhow!("--send-limits '{text}': expected three numbers like 1/20/30"))?;
-    let [per_sec, per_min, overall] = n[..] else {
-        bail!("--send-limits '{text}': expected three numbers like 1/20/30");
+        .map_err(|_| usage())?;
+    let (per_sec, per_min, overall, group) = match n[..] {
+        [per_sec, per_min, overall] => (per_sec, per_min, overall, per_min),
+        [per_sec, per_min, overall, group] => (per_sec, per_min, overall, group),
+        _ => return Err(usage()),
     };
     if n.contains(&0) {
         bail!("--send-limits '{text}': limits must be positive");
@@ -59,7 +66,7 @@ pub fn parse_limits(text: &str) -> Result<Limits> {
     Ok(Limits {
         messages_per_sec_chat: per_sec,
         messages_per_min_chat: per_min,
-        messages_per_min_channel_or_supergroup: per_min,
+        messages_per_min_channel_or_supergroup: group,
         messages_per_sec_overall: overall,
     })
 }
@@ -106,12 +113,14 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     commands::register(&bot, &app).await;
     let router = router::Router::new(
         handler::Ctx {
+            relay: support::Relay::from_app(&app),
             app,
             sender,
             today: opts.today,
         },
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );
+    let support_ticker = support::Ticker::start(router.ctx());
     match &opts.webhook {
         Some(url) => {
             let url = url
@@ -138,6 +147,9 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         }
     }
     router.finish().await;
+    if let Some(ticker) = support_ticker {
+        ticker.stop().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

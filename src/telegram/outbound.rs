@@ -176,7 +176,7 @@ impl TelegramSender {
 }
 
 /// Runs a Bot API call, honouring `RetryAfter` (up to three times).
-async fn retrying<T, F, Fut>(call: F) -> Result<T, RequestError>
+pub(super) async fn retrying<T, F, Fut>(call: F) -> Result<T, RequestError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,

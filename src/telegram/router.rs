@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use teloxide::types::Update;
+use teloxide::types::{Message, Update};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -20,11 +20,16 @@ const IDLE: Duration = Duration::from_secs(60);
 enum Job {
     Turn(Private),
     SlowDown(Private),
+    /// A support-group message (one worker per forum topic).
+    Group(Box<Message>),
 }
+
+/// A worker's key: the chat, and the forum topic in a group (0 elsewhere).
+type Key = (i64, i32);
 
 #[derive(Default)]
 struct Workers {
-    queues: HashMap<i64, mpsc::UnboundedSender<Job>>,
+    queues: HashMap<Key, mpsc::UnboundedSender<Job>>,
     tasks: JoinSet<()>,
 }
 
@@ -57,6 +62,10 @@ impl Router {
         }
         match inbound::classify(update) {
             Inbound::Private(p) => self.private(p),
+            Inbound::Group { chat_id, message } if self.ctx.relay.is_some() => {
+                let thread = message.thread_id.map_or(0, |t| t.0 .0);
+                self.enqueue((chat_id, thread), Job::Group(message));
+            }
             Inbound::Group { chat_id, .. } => {
                 tracing::debug!(chat_id, "group message: no support relay configured");
             }
@@ -66,10 +75,10 @@ impl Router {
 
     fn private(&self, p: Private) {
         match self.flood.check(p.user_id, Instant::now()) {
-            Verdict::Pass => self.enqueue(Job::Turn(p)),
+            Verdict::Pass => self.enqueue((p.chat_id, 0), Job::Turn(p)),
             Verdict::Notice => {
                 tracing::info!(chat_id = p.chat_id, "flood: customer slowed down");
-                self.enqueue(Job::SlowDown(p));
+                self.enqueue((p.chat_id, 0), Job::SlowDown(p));
             }
             Verdict::Drop => {
                 if let Some(cb) = p.callback {
@@ -80,13 +89,10 @@ impl Router {
         }
     }
 
-    fn enqueue(&self, job: Job) {
-        let chat_id = match &job {
-            Job::Turn(p) | Job::SlowDown(p) => p.chat_id,
-        };
+    fn enqueue(&self, key: Key, job: Job) {
         let mut w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         while w.tasks.try_join_next().is_some() {}
-        let job = match w.queues.get(&chat_id) {
+        let job = match w.queues.get(&key) {
             Some(queue) => match queue.send(job) {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(job)) => job,
@@ -95,9 +101,14 @@ impl Router {
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(job);
-        w.queues.insert(chat_id, tx);
+        w.queues.insert(key, tx);
         let (ctx, workers) = (Arc::clone(&self.ctx), Arc::clone(&self.workers));
-        w.tasks.spawn(worker(ctx, workers, chat_id, rx));
+        w.tasks.spawn(worker(ctx, workers, key, rx));
+    }
+
+    /// What every handler shares (for the support desk's ticker).
+    pub fn ctx(&self) -> Arc<Ctx> {
+        Arc::clone(&self.ctx)
     }
 
     /// Stops taking updates and waits until every worker has finished what it was given.
@@ -114,9 +125,10 @@ impl Router {
 async fn worker(
     ctx: Arc<Ctx>,
     workers: Arc<Mutex<Workers>>,
-    chat_id: i64,
+    key: Key,
     mut rx: mpsc::UnboundedReceiver<Job>,
 ) {
+    let chat_id = key.0;
     loop {
         let job = match tokio::time::timeout(IDLE, rx.recv()).await {
             Ok(Some(job)) => job,
@@ -124,7 +136,7 @@ async fn worker(
             Err(_) => {
                 let mut w = workers.lock().unwrap_or_else(|e| e.into_inner());
                 if rx.is_empty() {
-                    w.queues.remove(&chat_id);
+                    w.queues.remove(&key);
                     return;
                 }
                 continue;
@@ -134,10 +146,14 @@ async fn worker(
             match job {
                 Job::Turn(p) => handler::handle(&ctx, p).await,
                 Job::SlowDown(p) => handler::slow_down(&ctx, p).await,
+                Job::Group(m) => super::support::group(&ctx, &m).await,
             }
         };
         if AssertUnwindSafe(run).catch_unwind().await.is_err() {
             tracing::error!(chat_id, "handler panicked; the chat goes on");
+            if chat_id < 0 {
+                continue;
+            }
             let reply = handler::internal_error(&ctx.app, None);
             handler::send_all(&ctx, chat_id, &[reply]).await;
         }

@@ -73,6 +73,9 @@ struct Inner {
     keyboards: HashMap<i64, bool>,
     calls: Vec<Call>,
     webhook: Option<Value>,
+    /// Support-group side (tests/it/fake_telegram.rs `group_*`): forum groups and their topics,
+    /// members' statuses (`getChatMember`), messages by id (for `reply_to_message`).
+    groups: GroupState,
 }
 
 struct Shared {
@@ -305,8 +308,11 @@ pub fn user_json(user: i64, lang: &str) -> Value {
     u
 }
 
-fn chat_json(user: i64) -> Value {
-    json!({ "id": user, "type": "private", "first_name": "Customer" })
+fn chat_json(id: i64) -> Value {
+    if id < 0 {
+        return json!({ "id": id, "type": "supergroup", "title": "Support" });
+    }
+    json!({ "id": id, "type": "private", "first_name": "Customer" })
 }
 
 fn bot_user() -> Value {
@@ -436,6 +442,10 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
             }
             Ok(me)
         }
+        "createforumtopic" | "getchatmember" | "sendphoto" => group_answer(&mut inner, method, p),
+        "sendmessage" | "senddocument" if p["document"].is_string() || has_thread(p) => {
+            group_answer(&mut inner, method, p)
+        }
         "sendmessage" | "senddocument" => {
             let Some(chat) = p["chat_id"].as_i64() else {
                 return Err((400, "Bad Request: chat not found".into()));
@@ -462,6 +472,7 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
                 m["document"] = json!({ "file_id": format!("doc{id}"),
                     "file_unique_id": format!("u{id}"), "file_name": p["file_name"] });
             }
+            inner.groups.messages.insert(id, m.clone());
             Ok(m)
         }
         "editmessagereplymarkup" | "editmessagetext" => {
@@ -494,4 +505,203 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
         ),
         _ => Err((404, "Not Found: method not found".into())),
     }
+}
+
+// ---- The support group: forum topics, members, photos and documents by file id. ----
+
+#[derive(Default)]
+struct GroupState {
+    forums: std::collections::HashSet<i64>,
+    /// (group, thread id) of topics created.
+    topics: Vec<(i64, i64)>,
+    next_thread: i64,
+    /// user id -> status (`creator`, `administrator`, `member`, `left`, `kicked`).
+    members: HashMap<i64, String>,
+    /// Every message the bot sent or a test pushed, by id (to quote in `reply_to_message`).
+    messages: HashMap<i64, Value>,
+}
+
+fn has_thread(p: &Value) -> bool {
+    !p["message_thread_id"].is_null()
+}
+
+impl FakeTelegram {
+    /// Makes `group` a forum (createForumTopic works there).
+    pub fn set_forum(&self, group: i64) {
+        self.lock().groups.forums.insert(group);
+    }
+
+    /// A user's status in the support group for `getChatMember` (unknown users have `left`).
+    pub fn set_member(&self, user: i64, status: &str) {
+        self.lock().groups.members.insert(user, status.to_string());
+    }
+
+    /// A message of `user` (first name `name`) in `group`, in topic `thread` and/or replying to
+    /// message `reply_to`; returns the update id.
+    pub fn group_text(
+        &self,
+        group: i64,
+        (user, name): (i64, &str),
+        thread: Option<i64>,
+        reply_to: Option<i64>,
+        text: &str,
+    ) -> i64 {
+        let body = {
+            let mut inner = self.lock();
+            inner.next_message += 1;
+            let id = inner.next_message;
+            let from = json!({ "id": user, "is_bot": false, "first_name": name });
+            let mut m = json!({ "message_id": id, "date": 1_764_000_000,
+                "chat": chat_json(group), "from": from, "text": text });
+            if let Some(t) = thread {
+                m["message_thread_id"] = json!(t);
+                m["is_topic_message"] = json!(true);
+            }
+            if let Some(r) = reply_to.and_then(|r| inner.groups.messages.get(&r).cloned()) {
+                m["reply_to_message"] = r;
+                if thread.is_none() {
+                    // Outside forums Telegram puts every reply in the thread of its root.
+                    m["message_thread_id"] = json!(reply_to);
+                }
+            }
+            inner.groups.messages.insert(id, m.clone());
+            m
+        };
+        self.push("message", body)
+    }
+
+    /// A photo (with a caption) from a customer in their private chat.
+    pub fn photo(&self, user: i64, lang: &str, file_id: &str, caption: Option<&str>) -> i64 {
+        let sizes = json!([
+            { "file_id": format!("{file_id}-small"), "file_unique_id": "us",
+              "width": 90, "height": 60, "file_size": 900 },
+            { "file_id": file_id, "file_unique_id": "ul",
+              "width": 1280, "height": 960, "file_size": 90_000 }
+        ]);
+        let mut content = json!({ "photo": sizes });
+        if let Some(c) = caption {
+            content["caption"] = json!(c);
+        }
+        self.push("message", self.message_body(user, lang, content))
+    }
+
+    /// Everything the bot posted in `group` (texts, photos, documents), in order.
+    pub fn group_posts(&self, group: i64) -> Vec<Call> {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.method.as_str(),
+                    "sendmessage" | "sendphoto" | "senddocument"
+                ) && c.chat_id() == Some(group)
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+impl Call {
+    /// A post's thread (`message_thread_id`), None in the General topic or a plain group.
+    pub fn thread(&self) -> Option<i64> {
+        self.params["message_thread_id"].as_i64()
+    }
+    /// A text or a caption.
+    pub fn shown(&self) -> String {
+        let p = &self.params;
+        p["text"]
+            .as_str()
+            .or(p["caption"].as_str())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+fn group_answer(inner: &mut Inner, method: &str, p: &Value) -> Result<Value, (u16, String)> {
+    let Some(chat) = p["chat_id"].as_i64() else {
+        return Err((400, "Bad Request: chat not found".into()));
+    };
+    match method {
+        "createforumtopic" => {
+            if !inner.groups.forums.contains(&chat) {
+                return Err((400, "Bad Request: the chat is not a forum".into()));
+            }
+            inner.groups.next_thread += 1;
+            let thread = 40 + inner.groups.next_thread;
+            inner.groups.topics.push((chat, thread));
+            Ok(json!({ "message_thread_id": thread,
+                "name": p["name"].as_str().unwrap_or(""), "icon_color": 7_322_096 }))
+        }
+        "getchatmember" => {
+            let user = p["user_id"].as_i64().unwrap_or(0);
+            let status = inner.groups.members.get(&user).cloned();
+            Ok(member_json(user, status.as_deref().unwrap_or("left")))
+        }
+        _ => {
+            let thread = p["message_thread_id"].as_i64();
+            if let Some(t) = thread {
+                if !inner.groups.topics.contains(&(chat, t)) {
+                    return Err((400, "Bad Request: message thread not found".into()));
+                }
+            }
+            inner.next_message += 1;
+            let id = inner.next_message;
+            let mut m = json!({ "message_id": id, "date": 1_764_000_000,
+                "chat": chat_json(chat), "from": bot_user() });
+            if let Some(t) = thread {
+                m["message_thread_id"] = json!(t);
+                m["is_topic_message"] = json!(true);
+            }
+            let caption = p["caption"].clone();
+            match method {
+                "sendmessage" => m["text"] = p["text"].clone(),
+                "sendphoto" => {
+                    let file = p["photo"].as_str().unwrap_or("");
+                    m["photo"] = json!([{ "file_id": file, "file_unique_id": format!("u{id}"),
+                        "width": 1280, "height": 960 }]);
+                }
+                _ => {
+                    let file = p["document"].as_str().unwrap_or("");
+                    m["document"] = json!({ "file_id": file, "file_unique_id": format!("u{id}") });
+                }
+            }
+            if caption.is_string() {
+                m["caption"] = caption;
+            }
+            inner.groups.messages.insert(id, m.clone());
+            Ok(m)
+        }
+    }
+}
+
+/// A ChatMember in the Bot API's shape for `status`.
+fn member_json(user: i64, status: &str) -> Value {
+    let mut m = json!({ "user": { "id": user, "is_bot": false, "first_name": "Agent" },
+        "status": status });
+    match status {
+        "creator" => m["is_anonymous"] = json!(false),
+        "administrator" => {
+            for k in [
+                "can_be_edited",
+                "is_anonymous",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+                "can_pin_messages",
+                "can_manage_topics",
+            ] {
+                m[k] = json!(k != "can_be_edited" && k != "is_anonymous");
+            }
+        }
+        "kicked" => m["until_date"] = json!(0),
+        _ => {}
+    }
+    m
 }

@@ -271,3 +271,20 @@ fn the_sender_splits_long_replies_sends_files_and_offers_the_contact_button() {
         true
     );
 }
+
+#[test]
+fn send_limits_take_an_optional_support_group_rate() {
+    use repaybot::telegram::parse_limits;
+    let three = parse_limits("1/20/30").unwrap();
+    assert_eq!(three.messages_per_min_chat, 20);
+    assert_eq!(
+        three.messages_per_min_channel_or_supergroup, 20,
+        "above teloxide's 10 a minute"
+    );
+    let four = parse_limits("1/20/30/60").unwrap();
+    assert_eq!(four.messages_per_min_channel_or_supergroup, 60);
+    assert_eq!(four.messages_per_sec_overall, 30);
+    for bad in ["1/20", "1/20/30/40/50", "1/0/30", "1/20/30/0", "a/b/c"] {
+        assert!(parse_limits(bad).is_err(), "{bad}");
+    }
+}
