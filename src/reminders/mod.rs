@@ -17,8 +17,8 @@ pub mod scheduler;
 pub use index::{RemindState, Wake};
 pub use plan::{Item, Kind, Prefs, RemindPolicy};
 pub use scheduler::{
-    day_load, run, run_once, run_once_with, Clock, DayLoad, Deliver, DeliverFuture, PassOptions,
-    PassReport, SystemClock, TokioClock,
+    day_load, run, run_once, run_once_with, Clock, DayLoad, Deliver, DeliverFuture, OffsetClock,
+    PassOptions, PassReport, SystemClock, TokioClock, Unreachable,
 };
 
 use crate::domain::Account;
