@@ -45,12 +45,12 @@ fn bind_in_terminal(dir: &Path, account: &str) {
     );
 }
 
+fn is_reminder(c: &Call) -> bool {
+    c.buttons().iter().any(|(_, data)| data == PAY_NOW)
+}
+
 fn reminders(calls: &[Call]) -> Vec<Call> {
-    calls
-        .iter()
-        .filter(|c| c.buttons().iter().any(|(_, data)| data == PAY_NOW))
-        .cloned()
-        .collect()
+    calls.iter().filter(|c| is_reminder(c)).cloned().collect()
 }
 
 /// Waits until the serve log contains `needle`.
@@ -89,7 +89,7 @@ fn the_reminder_arrives_once_at_ten_survives_a_restart_and_its_pay_button_pays()
     let served = serve(&data, &fake, &["--clock-start", &start]);
     let reminder = loop {
         let m = c.read(1).remove(0);
-        if !reminders(&[m.clone()]).is_empty() {
+        if is_reminder(&m) {
             break m;
         }
     };
