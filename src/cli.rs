@@ -87,6 +87,12 @@ pub enum Command {
         /// Flood protection per customer BURST/MILLIS: a burst, then one message per MILLIS.
         #[arg(long, default_value = "5/700")]
         flood: String,
+        /// Testing and demo aid: run as if started at this instant (RFC 3339, e.g.
+        /// 2026-12-11T01:59:50Z); the clock then moves in real time. Reminders and the
+        /// customers' calendar day follow it (it wins over --today, which then only dates the
+        /// demo data). Without it, --today fixes the day and the clock keeps the real time of day.
+        #[arg(long, env = "REPAYBOT_CLOCK_START", value_parser = parse_instant)]
+        clock_start: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
@@ -100,6 +106,20 @@ pub enum Command {
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("'{text}' is not a date YYYY-MM-DD"))
+}
+
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| format!("'{text}' is not an instant like 2026-12-11T01:59:50Z"))
+}
+
+/// `serve --clock-start`, when given.
+fn clock_start_of(cli: &Cli) -> Option<chrono::DateTime<chrono::Utc>> {
+    match &cli.command {
+        Command::Serve { clock_start, .. } => *clock_start,
+        _ => None,
+    }
 }
 
 /// A failure the user caused (exit 2) or an internal one (exit 1).
@@ -248,6 +268,7 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         api_url,
         send_limits,
         flood,
+        ..
     } = &cli.command
     else {
         return Ok(());
@@ -266,11 +287,12 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     let flood =
         crate::telegram::parse_flood(flood).map_err(|e| Failure::BadInput(e.to_string()))?;
     let store = open_store(cli)?;
-    if demo::load_if_empty(
-        &store,
-        today_for(cli.today, "Asia/Shanghai"),
-        &settings.policy,
-    )? {
+    let clock_start = clock_start_of(cli);
+    let demo_day = match (cli.today, clock_start) {
+        (None, Some(start)) => start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive(),
+        (today, _) => today_for(today, "Asia/Shanghai"),
+    };
+    if demo::load_if_empty(&store, demo_day, &settings.policy)? {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
     let app = crate::app::App::new(store, settings)?;
@@ -283,6 +305,7 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         limits,
         flood,
         today: cli.today,
+        clock_start,
     };
     crate::telegram::serve(app, opts)?;
     Ok(())

@@ -17,8 +17,8 @@ pub mod scheduler;
 pub use index::{RemindState, Wake};
 pub use plan::{Item, Kind, Prefs, RemindPolicy};
 pub use scheduler::{
-    day_load, run, run_once, run_once_with, Clock, DayLoad, Deliver, DeliverFuture, PassOptions,
-    PassReport, SystemClock, TokioClock,
+    day_load, run, run_once, run_once_with, Clock, DayLoad, Deliver, DeliverFuture, OffsetClock,
+    PassOptions, PassReport, SystemClock, TokioClock, Unreachable,
 };
 
 use crate::domain::Account;
@@ -103,6 +103,15 @@ fn start_day(state: &RemindState, today: NaiveDate) -> NaiveDate {
     start
 }
 
+/// A wake already due stays due (after downtime: one catch-up message from its day), else
+/// `from`: a restart or a reschedule never skips a reminder day that was not handled.
+fn missed_or(state: &RemindState, now: DateTime<Utc>, from: NaiveDate) -> NaiveDate {
+    match &state.wake {
+        Some(w) if w.at <= now && w.date < from => w.date,
+        _ => from,
+    }
+}
+
 /// The wake for the first reminder day on or after `from`, from the views of the bill.
 fn next_wake(
     settings: &Settings,
@@ -147,7 +156,7 @@ fn reschedule_unflushed(
     let bill = store.bill(account_id, today, &settings.policy)?;
     for _ in 0..5 {
         let old = index::load(store, account_id)?;
-        let from = start_day(&old, today);
+        let from = missed_or(&old, now, start_day(&old, today));
         let new = RemindState {
             wake: next_wake(settings, &account, &prefs, &bill.orders, from),
             failures: 0,

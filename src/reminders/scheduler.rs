@@ -40,6 +40,48 @@ impl Clock for SystemClock {
     }
 }
 
+/// The real clock moved by a fixed offset: `starting_at` makes `now()` that instant plus the real
+/// time elapsed since (`serve --clock-start`, a testing and demo aid); `on_day` keeps the real
+/// time of day on a fixed calendar day in `tz` (`--today` in `serve`).
+pub struct OffsetClock {
+    offset: chrono::Duration,
+}
+
+impl OffsetClock {
+    pub fn starting_at(start: DateTime<Utc>) -> OffsetClock {
+        OffsetClock {
+            offset: start - Utc::now(),
+        }
+    }
+
+    pub fn on_day(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> OffsetClock {
+        let real = Utc::now().with_timezone(&tz).date_naive();
+        OffsetClock {
+            offset: chrono::Duration::days((day - real).num_days()),
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
+/// The error a [`Deliver`] returns for a chat it cannot reach at all (another front end's chat,
+/// e.g. `term:...`): the day is marked delivered nowhere (like an account without a chat),
+/// never retried.
+#[derive(Debug)]
+pub struct Unreachable;
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the chat is not reachable through this front end")
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
 /// A clock that starts at a given instant and follows tokio's (pausable) time: with
 /// `tokio::time::pause()` tests move it by sleeping or `tokio::time::advance`.
 pub struct TokioClock {
@@ -71,7 +113,7 @@ pub struct PassReport {
     pub sent: usize,
     /// Nothing left to remind of (paid, paused): no message, day marked.
     pub empty: usize,
-    /// No chat bound to the account: nothing sent, day marked.
+    /// No chat bound to the account, or one the front end cannot reach: nothing sent, day marked.
     pub no_chat: usize,
     /// Due inside the quiet hours: moved to their end.
     pub quiet: usize,
@@ -268,6 +310,11 @@ async fn handle(
             commit(app, account_id, state, |s| done(s, true))?;
             tracing::info!(account = account_id, chat = %chat, items = items.len(), "reminder sent");
             Ok(Outcome::Sent)
+        }
+        Err(e) if e.is::<Unreachable>() => {
+            tracing::info!(account = account_id, chat = %chat, "reminder due but the chat is not reachable");
+            commit(app, account_id, state, |s| done(s, false))?;
+            Ok(Outcome::NoChat)
         }
         Err(e) => {
             tracing::warn!(account = account_id, chat = %chat, "reminder delivery failed: {e:#}");

@@ -1,8 +1,10 @@
 //! The Telegram front end (`repaybot serve`): a thin adapter around `App::turn`. Only this
 //! module knows teloxide. inbound.rs (update → input), router.rs (dedupe, flood, per-chat
-//! order), handler.rs (one turn), outbound.rs (reply → Bot API), flood.rs, commands.rs.
+//! order), handler.rs (one turn), outbound.rs (reply → Bot API), flood.rs, commands.rs,
+//! deliver.rs (the reminder scheduler inside `serve`, sending through the same sender).
 
 mod commands;
+pub mod deliver;
 pub mod flood;
 mod handler;
 pub mod inbound;
@@ -10,6 +12,7 @@ pub mod outbound;
 mod router;
 mod support;
 
+pub use deliver::TelegramDeliver;
 pub use outbound::{escape_html, split_text, TelegramSender};
 
 use crate::app::App;
@@ -42,6 +45,8 @@ pub struct ServeOptions {
     /// Flood protection per user: burst, then one message per interval.
     pub flood: (u32, std::time::Duration),
     pub today: Option<NaiveDate>,
+    /// `--clock-start`: the instant `serve` believes it starts at (a testing and demo aid).
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC[/GROUP_MIN]`, e.g. `1/20/30/20`. GROUP_MIN is the
@@ -111,12 +116,17 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
     // goes through the same throttled bot; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;
+    let clock = deliver::serve_clock(opts.clock_start, opts.today);
+    let deliver = TelegramDeliver::new(sender.clone());
+    let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver, Arc::clone(&clock));
     let router = router::Router::new(
         handler::Ctx {
             relay: support::Relay::from_app(&app),
             app,
             sender,
-            today: opts.today,
+            // With --clock-start the account's day comes from the clock, not --today.
+            today: opts.today.filter(|_| opts.clock_start.is_none()),
+            clock,
         },
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );
@@ -146,7 +156,8 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
             listen(listener, &router).await;
         }
     }
-    router.finish().await;
+    // The turns in hand and the scheduler's pass in hand finish together; then the desk's tick.
+    tokio::join!(router.finish(), scheduler.stop());
     if let Some(ticker) = support_ticker {
         ticker.stop().await;
     }

@@ -554,3 +554,18 @@ fn a_day_that_cannot_fit_is_reported_with_numbers() -> Result<()> {
     assert_eq!(load.planned, 1, "A1004's reminder of 11-23");
     Ok(())
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_after_downtime_keeps_the_missed_day_for_one_catch_up_message() -> Result<()> {
+    let app = bound_demo(Store::temporary()?)?;
+    let rec = Recorder::default();
+    // Down from 11-21 to 11-27 noon; `serve` reschedules every account when it comes back.
+    let back = shanghai(day(2026, 11, 27), 12, 0);
+    reminders::reschedule_all(&app.store, &app.settings, back)?;
+    drive(&app, &rec, back, shanghai(day(2026, 11, 28), 23, 0), 20).await?;
+    let sent = rec.to("tg:A1004");
+    assert_eq!(sent.len(), 1, "one catch-up message");
+    assert_eq!(sent[0].0, back);
+    assert!(sent[0].1.text.contains("晚到"), "{}", sent[0].1.text);
+    Ok(())
+}

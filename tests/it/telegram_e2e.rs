@@ -441,3 +441,6 @@ fn serve_explains_a_missing_or_rejected_token() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused the token"));
 }
+
+/// The reminder scheduler inside `serve` (telegram_e2e/reminders.rs).
+mod reminders;

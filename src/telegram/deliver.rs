@@ -1,0 +1,84 @@
+//! The reminder scheduler's way out to Telegram: [`TelegramDeliver`] implements
+//! `reminders::Deliver` on the same throttled [`TelegramSender`] the turn handlers use, so
+//! proactive messages share Telegram's limits and the chat's order of sends. A reminder is sent
+//! like any reply: the chat's previous keyboard goes, the reminder's buttons (`r:pay`,
+//! `r:snooze`, `r:plan`) become the live ones and go when pressed. [`Scheduler`] runs
+//! `reminders::run` inside `serve` with its handle; [`serve_clock`] is the clock turns and
+//! the scheduler share.
+
+use super::inbound::chat_id_of;
+use super::outbound::TelegramSender;
+use crate::app::{App, Reply};
+use crate::reminders::{Clock, Deliver, DeliverFuture, OffsetClock, SystemClock, Unreachable};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Sends the scheduler's messages to `tg:<chat id>` chats.
+#[derive(Clone)]
+pub struct TelegramDeliver {
+    sender: TelegramSender,
+}
+
+impl TelegramDeliver {
+    pub fn new(sender: TelegramSender) -> TelegramDeliver {
+        TelegramDeliver { sender }
+    }
+}
+
+impl Deliver for TelegramDeliver {
+    fn deliver<'a>(&'a self, chat_key: &'a str, reply: &'a Reply) -> DeliverFuture<'a> {
+        Box::pin(async move {
+            let Some(chat_id) = chat_id_of(chat_key) else {
+                // Another front end's chat (`term:...`): nothing to send it through.
+                tracing::debug!(chat = chat_key, "not a Telegram chat: reminder not sent");
+                return Err(Unreachable.into());
+            };
+            self.sender.send(chat_id, reply).await?;
+            Ok(())
+        })
+    }
+}
+
+/// The clock of `serve`: `--clock-start` (that instant plus the real time elapsed since the
+/// start), else `--today` (that calendar day in Shanghai at the real time of day), else the
+/// system clock. Turns and the scheduler read the same one.
+pub fn serve_clock(start: Option<DateTime<Utc>>, today: Option<NaiveDate>) -> Arc<dyn Clock> {
+    match (start, today) {
+        (Some(start), _) => Arc::new(OffsetClock::starting_at(start)),
+        (None, Some(day)) => Arc::new(OffsetClock::on_day(day, chrono_tz::Asia::Shanghai)),
+        (None, None) => Arc::new(SystemClock),
+    }
+}
+
+/// The reminder scheduler running inside `serve`, with its handle and its stop switch.
+pub struct Scheduler {
+    handle: JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+}
+
+impl Scheduler {
+    /// Spawns `reminders::run` delivering through `deliver`.
+    pub fn start(app: Arc<App>, deliver: TelegramDeliver, clock: Arc<dyn Clock>) -> Scheduler {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let handle = tokio::spawn(async move {
+            let deliver: Arc<dyn Deliver> = Arc::new(deliver);
+            if let Err(e) = crate::reminders::run(app, deliver, clock, shutdown).await {
+                tracing::error!("the reminder scheduler stopped: {e:#}");
+            }
+        });
+        Scheduler { handle, stop }
+    }
+
+    /// Asks the scheduler to stop (it finishes the pass in hand) and waits for it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.handle.await {
+            tracing::error!("the reminder scheduler panicked: {e}");
+        }
+    }
+}
