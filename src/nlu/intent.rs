@@ -97,12 +97,14 @@ impl Intent {
     }
 }
 
-/// Lower case, full-width folded, whitespace collapsed, trailing punctuation and emoji dropped.
+/// Lower case, full-width folded, whitespace collapsed, apostrophes dropped (can't = cant),
+/// trailing punctuation and emoji dropped unless the message is nothing else (👍).
 pub fn prepare(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text
         .chars()
         .map(normalize_char)
+        .filter(|c| !matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '`'))
         .flat_map(char::to_lowercase)
     {
         if c.is_whitespace() {
@@ -114,10 +116,10 @@ pub fn prepare(text: &str) -> String {
         }
     }
     let keep = |c: char| c.is_alphanumeric();
-    let end = out
-        .rfind(keep)
-        .map_or(0, |i| i + out[i..].chars().next().map_or(0, char::len_utf8));
-    out.truncate(end);
+    match out.rfind(keep) {
+        Some(i) => out.truncate(i + out[i..].chars().next().map_or(0, char::len_utf8)),
+        None => out.truncate(out.trim_end().len()),
+    }
     out
 }
 

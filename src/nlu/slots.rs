@@ -169,7 +169,12 @@ fn put_duration(t: &mut Text, slots: &mut Slots, s: usize, n: u32, unit: Unit, e
         Unit::Months if period_context => slots.periods = slots.periods.or(Some(n)),
         Unit::Months => slots.days = slots.days.or(Some(n * 30)),
         Unit::Periods => {
-            if s > 0 && "第下上这本每当前后首末头".contains(t.low[s - 1]) || n > 120 {
+            let before = if s > 0 { t.low[s - 1] } else { ' ' };
+            // 第3期, 这一期, 最近一期 name a period, not how many; nobody splits into 1 period.
+            if "第下上这本每当前后首末头近那哪某同".contains(before)
+                || n > 120
+                || (n == 1 && before != '分')
+            {
                 return;
             }
             slots.periods = slots.periods.or(Some(n));
