@@ -166,6 +166,31 @@ pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
     Store::open(&cli.data_dir)
 }
 
+/// The store, with the demo accounts (dated from `demo_day`) loaded when the folder was empty;
+/// true when they were.
+fn open_with_demo(cli: &Cli, demo_day: NaiveDate, policy: &Policy) -> Result<(Store, bool)> {
+    let store = open_store(cli)?;
+    let loaded = demo::load_if_empty(&store, demo_day, policy)?;
+    Ok((store, loaded))
+}
+
+/// An operator's command about one account (`statement`, `reminders`): the store (demo data in
+/// an empty folder, said on stderr) and the account, or exit 2 when there is no such account.
+pub(crate) fn open_for_account(
+    cli: &Cli,
+    policy: &Policy,
+    account_id: &str,
+) -> Result<(Store, crate::store::Stored<crate::domain::Account>), Failure> {
+    let (store, loaded) = open_with_demo(cli, today_for(cli.today, "Asia/Shanghai"), policy)?;
+    if loaded {
+        eprintln!("The data folder was empty: loaded the built-in demo accounts (A1001–A1005).");
+    }
+    let account = store
+        .account(account_id)?
+        .ok_or_else(|| Failure::BadInput(format!("no account {account_id}")))?;
+    Ok((store, account))
+}
+
 fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<(), Failure> {
     let kind = Kind::parse(kind)
         .ok_or_else(|| Failure::BadInput(format!("unknown import kind {kind}")))?;
@@ -193,14 +218,7 @@ fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<
 }
 
 fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Result<(), Failure> {
-    let store = open_store(cli)?;
-    let demo_today = today_for(cli.today, "Asia/Shanghai");
-    if demo::load_if_empty(&store, demo_today, policy)? {
-        eprintln!("The data folder was empty: loaded the built-in demo accounts (A1001–A1005).");
-    }
-    let account = store
-        .account(account_id)?
-        .ok_or_else(|| Failure::BadInput(format!("no account {account_id}")))?;
+    let (store, account) = open_for_account(cli, policy, account_id)?;
     let today = today_for(cli.today, &account.data.timezone);
     let bill = store
         .bill(account_id, today, policy)
@@ -223,12 +241,9 @@ fn run_chat(
     lang: Option<&str>,
 ) -> Result<(), Failure> {
     use std::io::IsTerminal;
-    let store = open_store(cli)?;
-    if demo::load_if_empty(
-        &store,
-        today_for(cli.today, "Asia/Shanghai"),
-        &settings.policy,
-    )? {
+    let demo_day = today_for(cli.today, "Asia/Shanghai");
+    let (store, loaded) = open_with_demo(cli, demo_day, &settings.policy)?;
+    if loaded {
         println!("(The data folder was empty: loaded the built-in demo accounts A1001–A1005. Try --account A1003.)\n");
     }
     if let Some(a) = &account {
@@ -286,13 +301,13 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         crate::telegram::parse_limits(send_limits).map_err(|e| Failure::BadInput(e.to_string()))?;
     let flood =
         crate::telegram::parse_flood(flood).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let store = open_store(cli)?;
     let clock_start = clock_start_of(cli);
     let demo_day = match (cli.today, clock_start) {
         (None, Some(start)) => start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive(),
         (today, _) => today_for(today, "Asia/Shanghai"),
     };
-    if demo::load_if_empty(&store, demo_day, &settings.policy)? {
+    let (store, loaded) = open_with_demo(cli, demo_day, &settings.policy)?;
+    if loaded {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
     let app = crate::app::App::new(store, settings)?;

@@ -10,14 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::fmt::Write;
 
 pub fn run(cli: &Cli, settings: &Settings, account_id: &str, count: usize) -> Result<(), Failure> {
-    let store = crate::cli::open_store(cli)?;
-    let demo_today = crate::cli::today_for(cli.today, "Asia/Shanghai");
-    if crate::demo::load_if_empty(&store, demo_today, &settings.policy)? {
-        eprintln!("The data folder was empty: loaded the built-in demo accounts (A1001–A1005).");
-    }
-    let account = store
-        .account(account_id)?
-        .ok_or_else(|| Failure::BadInput(format!("no account {account_id}")))?;
+    let (store, account) = crate::cli::open_for_account(cli, &settings.policy, account_id)?;
     // With --today the view starts at that day's midnight in the account's zone.
     let now = match cli.today {
         Some(day) => super::tz_of(&account.data)
