@@ -298,28 +298,30 @@ impl Store {
 
     /// Remembers that a group message (card, relayed message, topic) belongs to a ticket.
     pub fn link_group_message(&self, message_id: i32, number: u64) -> Result<()> {
-        self.support.insert(
-            format!("gmsg/{message_id}").as_bytes(),
-            number.to_string().as_bytes(),
-        )?;
-        self.flush()
+        self.link(&format!("gmsg/{message_id}"), number)
     }
 
     pub fn ticket_of_group_message(&self, message_id: i32) -> Result<Option<u64>> {
-        let v = self.support.get(format!("gmsg/{message_id}").as_bytes())?;
-        Ok(v.and_then(|v| number_of(&v)))
+        self.linked(&format!("gmsg/{message_id}"))
     }
 
     pub fn link_thread(&self, thread_id: i32, number: u64) -> Result<()> {
-        self.support.insert(
-            format!("thread/{thread_id}").as_bytes(),
-            number.to_string().as_bytes(),
-        )?;
-        self.flush()
+        self.link(&format!("thread/{thread_id}"), number)
     }
 
     pub fn ticket_of_thread(&self, thread_id: i32) -> Result<Option<u64>> {
-        let v = self.support.get(format!("thread/{thread_id}").as_bytes())?;
+        self.linked(&format!("thread/{thread_id}"))
+    }
+
+    /// `key` (a group message or a topic) names ticket `number`; flushed.
+    fn link(&self, key: &str, number: u64) -> Result<()> {
+        self.support
+            .insert(key.as_bytes(), number.to_string().as_bytes())?;
+        self.flush()
+    }
+
+    fn linked(&self, key: &str) -> Result<Option<u64>> {
+        let v = self.support.get(key.as_bytes())?;
         Ok(v.and_then(|v| number_of(&v)))
     }
 

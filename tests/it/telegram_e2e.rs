@@ -108,8 +108,13 @@ impl Drop for Served {
 }
 
 fn statement(dir: &Path, account: &str) -> Value {
+    statement_on(dir, account, TODAY)
+}
+
+/// `statement --json` of the account on `day` (YYYY-MM-DD), read from the data folder.
+fn statement_on(dir: &Path, account: &str, day: &str) -> Value {
     let out = Command::new(bin())
-        .args(["--data-dir", dir.to_str().unwrap(), "--today", TODAY])
+        .args(["--data-dir", dir.to_str().unwrap(), "--today", day])
         .args(["statement", account, "--json"])
         .output()
         .unwrap();

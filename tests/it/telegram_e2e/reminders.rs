@@ -8,21 +8,6 @@ use chrono::{Days, NaiveDate};
 /// The reminder's "pay now" button.
 const PAY_NOW: &str = "r:pay";
 
-fn statement_on(dir: &Path, account: &str, day: NaiveDate) -> Value {
-    let out = Command::new(bin())
-        .args(["--data-dir", dir.to_str().unwrap()])
-        .args(["--today", &day.to_string()])
-        .args(["statement", account, "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// The next due date of the account's first order, from its statement on TODAY.
 fn next_due(dir: &Path, account: &str) -> NaiveDate {
     let s = statement(dir, account);
@@ -140,6 +125,6 @@ fn the_reminder_arrives_once_at_ten_survives_a_restart_and_its_pay_button_pays()
         .iter()
         .any(|e| e.params["message_id"] == reminder.message_id()));
     served.stop();
-    let after = paid_fen(&statement_on(&data, "A1001", day));
+    let after = paid_fen(&statement_on(&data, "A1001", &day.to_string()));
     assert_eq!(after - paid_before, 26790, "exactly one payment of 267.90");
 }
