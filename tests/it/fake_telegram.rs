@@ -541,10 +541,28 @@ impl FakeTelegram {
     pub fn group_text(
         &self,
         group: i64,
-        (user, name): (i64, &str),
+        from: (i64, &str),
         thread: Option<i64>,
         reply_to: Option<i64>,
         text: &str,
+    ) -> i64 {
+        self.group_message(group, from, thread, reply_to, json!({ "text": text }))
+    }
+
+    /// A photo (largest size `file_id`) of `user` in `group`'s topic `thread`.
+    pub fn group_photo(&self, group: i64, from: (i64, &str), thread: i64, file_id: &str) -> i64 {
+        let sizes = json!([{ "file_id": file_id, "file_unique_id": "g1",
+            "width": 800, "height": 600, "file_size": 50_000 }]);
+        self.group_message(group, from, Some(thread), None, json!({ "photo": sizes }))
+    }
+
+    fn group_message(
+        &self,
+        group: i64,
+        (user, name): (i64, &str),
+        thread: Option<i64>,
+        reply_to: Option<i64>,
+        content: Value,
     ) -> i64 {
         let body = {
             let mut inner = self.lock();
@@ -552,7 +570,10 @@ impl FakeTelegram {
             let id = inner.next_message;
             let from = json!({ "id": user, "is_bot": false, "first_name": name });
             let mut m = json!({ "message_id": id, "date": 1_764_000_000,
-                "chat": chat_json(group), "from": from, "text": text });
+                "chat": chat_json(group), "from": from });
+            if let (Some(m), Some(c)) = (m.as_object_mut(), content.as_object()) {
+                m.extend(c.clone());
+            }
             if let Some(t) = thread {
                 m["message_thread_id"] = json!(t);
                 m["is_topic_message"] = json!(true);

@@ -118,6 +118,20 @@ fn a_customer_talks_to_an_agent_in_a_forum_topic_until_close_hands_back_to_the_b
         "escaped for HTML: {}",
         said.text()
     );
+    // An agent's photo reaches the customer by its file id.
+    fake.group_photo(GROUP, ANNA, thread, "AgentPhotoFileId");
+    let photo = fake.wait_until(WAIT, |calls| {
+        calls
+            .iter()
+            .find(|x| x.method == "sendphoto" && x.chat_id() == Some(c.id))
+            .cloned()
+    });
+    let photo = photo.expect("the agent's photo reached the customer");
+    assert!(
+        photo.params.to_string().contains("AgentPhotoFileId"),
+        "{:?}",
+        photo.params
+    );
     // The customer's answer reaches the topic, and the bot stays quiet.
     fake.text(c.id, ZH, "我想问一下<逾期>的事");
     let relayed = g.until("我想问一下<逾期>的事");
