@@ -33,15 +33,36 @@ impl Store {
     }
 
     /// Binds a chat to an account (one chat ↔ one account): false when another chat holds it.
+    /// One transaction: two chats binding the same account at once cannot both win, and a chat
+    /// that moves to another account releases the old one (its reminders no longer come here).
     pub fn bind(&self, chat: &str, account_id: &str) -> Result<bool> {
-        if let Some(holder) = self.get_chat::<String>(&format!("bound/{account_id}"))? {
-            if holder != chat {
-                return Ok(false);
+        let bound_key = format!("bound/{account_id}");
+        let bind_key = format!("bind/{chat}");
+        let holder_value = Stored::new(chat, chat.to_string()).to_bytes();
+        let account_value = Stored::new(chat, account_id.to_string()).to_bytes();
+        let decode_text = |v: &[u8]| super::records::decode::<String>(v).ok().map(|s| s.data);
+        let outcome = self.chat.transaction(|t| {
+            if let Some(holder) = t.get(bound_key.as_bytes())? {
+                if decode_text(&holder).as_deref() != Some(chat) {
+                    return Ok(false);
+                }
             }
-        }
-        self.put_chat(&format!("bound/{account_id}"), chat, chat.to_string())?;
-        self.put_chat(&format!("bind/{chat}"), chat, account_id.to_string())?;
-        Ok(true)
+            if let Some(old) = t.get(bind_key.as_bytes())?.and_then(|v| decode_text(&v)) {
+                let old_key = format!("bound/{old}");
+                let old_holder = t.get(old_key.as_bytes())?.and_then(|v| decode_text(&v));
+                if old != account_id && old_holder.as_deref() == Some(chat) {
+                    t.remove(old_key.as_bytes())?;
+                }
+            }
+            t.insert(bound_key.as_bytes(), holder_value.as_slice())?;
+            t.insert(bind_key.as_bytes(), account_value.as_slice())?;
+            Ok(true)
+        });
+        let bound = outcome.map_err(|e: sled::transaction::TransactionError<()>| {
+            anyhow::anyhow!("binding transaction failed: {e:?}")
+        })?;
+        self.flush()?;
+        Ok(bound)
     }
 
     pub fn autopay_card(&self, order_id: &str) -> Result<Option<String>> {

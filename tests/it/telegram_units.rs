@@ -288,3 +288,24 @@ fn send_limits_take_an_optional_support_group_rate() {
         assert!(parse_limits(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn binding_is_one_chat_one_account_even_when_chats_race_and_a_chat_moves() {
+    let store = repaybot::store::Store::temporary().unwrap();
+    let winners: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                s.spawn(move || store.bind(&format!("tg:{i}"), "A1001").unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(winners.iter().filter(|w| **w).count(), 1, "{winners:?}");
+    let holder = store.chat_of_account("A1001").unwrap().expect("one holder");
+    // The holder moves to another account: the first one is released.
+    assert!(store.bind(&holder, "A1004").unwrap());
+    assert_eq!(store.chat_of_account("A1001").unwrap(), None);
+    assert_eq!(store.binding(&holder).unwrap().as_deref(), Some("A1004"));
+    assert!(store.bind("tg:other", "A1001").unwrap());
+}
