@@ -178,7 +178,8 @@ impl crate::dialog::Actions for ActionCtx<'_> {
     }
 }
 
-fn set(vars: &mut Vars, key: &str, value: impl ToString) {
+/// Sets one session var (every action and effect fills vars this way).
+pub(super) fn set(vars: &mut Vars, key: &str, value: impl ToString) {
     vars.insert(key.to_string(), value.to_string());
 }
 
@@ -194,7 +195,8 @@ impl ActionCtx<'_> {
             .unwrap_or_default()
     }
 
-    fn chosen(&self, vars: &Vars) -> Option<&OrderView> {
+    /// The order named by var `order_id`, from the account's bill.
+    pub(super) fn chosen(&self, vars: &Vars) -> Option<&OrderView> {
         let id = vars.get("order_id")?;
         self.bill.get()?.orders.iter().find(|o| &o.order.id == id)
     }

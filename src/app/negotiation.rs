@@ -2,9 +2,9 @@
 //! re-installment offers for the chosen order, the hardship case being put together, and the
 //! status of a case already open. The domain computes; this fills session vars from it.
 
-use super::actions::ActionCtx;
+use super::actions::{set, ActionCtx};
 use crate::domain::negotiation::{self, DownPaymentProblem, ReinstallmentQuote};
-use crate::domain::{Money, OrderView};
+use crate::domain::Money;
 use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
@@ -59,8 +59,15 @@ pub const VARS: &[&str] = &[
     "defer_total",
 ];
 
-fn set(vars: &mut Vars, key: &str, value: impl ToString) {
-    vars.insert(key.to_string(), value.to_string());
+/// Why an agreement is refused, in the customer's words (`negotiate.why_<reason>`): the same
+/// explanation whether the offer or the durable write found it.
+pub(super) fn refusal_text(
+    flows: &crate::dialog::Flows,
+    lang: crate::dialog::Lang,
+    reason: &str,
+    vars: &Vars,
+) -> String {
+    flows.text(lang, &format!("negotiate.why_{reason}"), vars)
 }
 
 fn money(vars: &Vars, key: &str) -> Option<Money> {
@@ -82,16 +89,9 @@ impl ActionCtx<'_> {
         })
     }
 
-    fn chosen_order(&self, vars: &Vars) -> Option<&OrderView> {
-        let id = vars.get("order_id")?;
-        self.bill.get()?.orders.iter().find(|o| &o.order.id == id)
-    }
-
     /// Sets `refusal` to the explanation of `reason` and returns it as the outcome.
     fn refuse(&self, reason: &'static str, vars: &mut Vars) -> &'static str {
-        let text = self
-            .flows
-            .text(self.lang, &format!("negotiate.why_{reason}"), vars);
+        let text = refusal_text(self.flows, self.lang, reason, vars);
         set(vars, "refusal", text);
         reason
     }
@@ -142,7 +142,7 @@ impl ActionCtx<'_> {
     }
 
     fn deferral_offer(&self, vars: &mut Vars) -> &'static str {
-        let Some(o) = self.chosen_order(vars) else {
+        let Some(o) = self.chosen(vars) else {
             return "unknown_order";
         };
         set(vars, "item", &o.order.item);
@@ -170,7 +170,7 @@ impl ActionCtx<'_> {
 
     /// The option the customer chose (button `defer_days`, or typed days).
     fn deferral_pick(&self, vars: &mut Vars) -> &'static str {
-        let Some(o) = self.chosen_order(vars) else {
+        let Some(o) = self.chosen(vars) else {
             return "unknown_order";
         };
         let Ok(offer) = negotiation::deferral_offer(o, self.policy) else {
@@ -191,7 +191,7 @@ impl ActionCtx<'_> {
     }
 
     fn quote_for(&self, vars: &mut Vars) -> Result<ReinstallmentQuote, &'static str> {
-        let Some(o) = self.chosen_order(vars) else {
+        let Some(o) = self.chosen(vars) else {
             return Err("unknown_order");
         };
         set(vars, "item", &o.order.item);

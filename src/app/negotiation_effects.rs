@@ -2,6 +2,7 @@
 //! down payment through the sandbox gateway and the new plan, one durable write) and a hardship
 //! case for the support group. Each writes and flushes before its event tells the customer.
 
+use super::actions::set;
 use super::effects::{payment_id, reschedule_reminders, EffectCtx, Event};
 use crate::domain::{CaseDocument, CaseStatus, HardshipCase, Money};
 use crate::store::{AgreementOutcome, RestructureRequest};
@@ -9,10 +10,6 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
-
-fn set(vars: &mut Vars, key: &str, value: impl ToString) {
-    vars.insert(key.to_string(), value.to_string());
-}
 
 /// The order named in `vars` when it belongs to the chat's account.
 fn owned_order(ctx: &EffectCtx, vars: &Vars) -> Result<Option<String>> {
@@ -28,10 +25,7 @@ fn owned_order(ctx: &EffectCtx, vars: &Vars) -> Result<Option<String>> {
 }
 
 fn refused(ctx: &EffectCtx, reason: &str, vars: &Vars) -> Event {
-    let text = ctx
-        .app
-        .flows
-        .text(ctx.lang, &format!("negotiate.why_{reason}"), vars);
+    let text = super::negotiation::refusal_text(&ctx.app.flows, ctx.lang, reason, vars);
     (
         "agreement_refused".into(),
         Vars::from([("refusal".to_string(), text)]),
@@ -215,7 +209,12 @@ pub fn accept_plan(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let confirm = |r: &crate::domain::Restructure, plan: &crate::domain::Order| {
         let rows = crate::domain::schedule::build(&plan.terms).unwrap_or_default();
         let mut v = vars.clone();
-        set(&mut v, "order_id", r.new_order_id.trim_end_matches("-R1"));
+        let replaced = plan
+            .agreements
+            .restructured_from
+            .as_deref()
+            .unwrap_or_default();
+        set(&mut v, "order_id", replaced);
         set(&mut v, "item", &plan.item);
         set(&mut v, "balance", r.balance);
         set(&mut v, "new_order_id", &r.new_order_id);

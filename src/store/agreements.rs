@@ -6,7 +6,7 @@
 use super::records::{payment_index_value, PaymentRow, Stored};
 use super::writes::bump_rev;
 use super::{composite_key, Store};
-use crate::domain::negotiation::{self, DownPaymentProblem, Refusal};
+use crate::domain::negotiation::{self, DownPaymentProblem};
 use crate::domain::{
     agreement::restructured_order_id, view, CaseStatus, Deferral, Money, Order, OrderView, Payment,
     PaymentKind, Policy, Restructure,
@@ -140,11 +140,7 @@ impl Store {
                 }
             };
             let Some(offer) = offers.into_iter().find(|o| o.terms.periods == req.periods) else {
-                return Ok(AgreementOutcome::Refused(if req.periods == 0 {
-                    Refusal::NoOffer.as_str()
-                } else {
-                    "no_such_option"
-                }));
+                return Ok(AgreementOutcome::Refused("no_such_option"));
             };
             let down = Payment {
                 id: req.payment_id.clone(),

@@ -107,6 +107,13 @@ impl Drop for Served {
     }
 }
 
+/// A fresh temporary folder and the data folder inside it (kept alive by the returned guard).
+fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    (dir, data)
+}
+
 fn statement(dir: &Path, account: &str) -> Value {
     statement_on(dir, account, TODAY)
 }
@@ -232,8 +239,7 @@ fn count(calls: &[Call], needle: &str) -> usize {
 #[test]
 fn a_customer_binds_by_contact_asks_the_bill_and_repays_with_buttons() {
     let fake = FakeTelegram::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = data_dir();
     let served = serve(&data, &fake, &[]);
     let mut c = Customer::new(&fake, 5001, ZH);
     c.bind("+86 138 0000 5678", "123x");
@@ -267,8 +273,7 @@ fn a_customer_binds_by_contact_asks_the_bill_and_repays_with_buttons() {
 #[test]
 fn forged_contacts_replays_double_presses_and_stale_buttons_change_nothing() {
     let fake = FakeTelegram::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = data_dir();
     let served = serve(&data, &fake, &[]);
     let mut c = Customer::new(&fake, 5002, ZH);
     // Someone else's contact is refused and binds nothing.
@@ -332,8 +337,7 @@ fn a_flooding_customer_gets_one_notice_and_others_are_still_answered() {
 #[test]
 fn a_restart_in_the_middle_of_paying_resumes_where_it_was() {
     let fake = FakeTelegram::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = data_dir();
     let served = serve(&data, &fake, &[]);
     let mut c = Customer::new(&fake, 5005, "en");
     fake.text(c.id, "en", "/start");
@@ -427,8 +431,7 @@ fn webhook_mode_refuses_a_wrong_secret_and_takes_a_right_one_once() {
 
 #[test]
 fn serve_explains_a_missing_or_rejected_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = data_dir();
     let out = Command::new(bin())
         .args(["--data-dir", data.to_str().unwrap(), "serve"])
         .env_remove("TELOXIDE_TOKEN")

@@ -57,8 +57,7 @@ fn wait_log(served: &Served, needle: &str) {
 #[test]
 fn the_reminder_arrives_once_at_ten_survives_a_restart_and_its_pay_button_pays() {
     let fake = FakeTelegram::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (_dir, data) = data_dir();
     // Bound on TODAY (the demo data are dated from it).
     let served = serve(&data, &fake, &[]);
     let mut c = Customer::new(&fake, 5010, ZH);

@@ -2,7 +2,7 @@
 //! group against the fake Bot API; customers in their private chats, agents in the support group
 //! (a forum with one topic per ticket, or a plain group with `#T` tags and replies).
 
-use super::{count, serve, statement, texts, Customer, WAIT, ZH};
+use super::{count, data_dir, serve, statement, texts, Customer, WAIT, ZH};
 use crate::fake_telegram::{Call, FakeTelegram};
 use std::path::{Path, PathBuf};
 
@@ -67,8 +67,7 @@ fn is_post(c: &Call) -> bool {
 }
 
 fn start(fake: &FakeTelegram, forum: bool) -> (tempfile::TempDir, PathBuf, super::Served) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let (dir, data) = data_dir();
     let config = config(dir.path(), forum);
     if forum {
         fake.set_forum(GROUP);
