@@ -211,8 +211,10 @@ impl OrderLedger {
     }
 
     /// An order's ledger on `today`: its effective schedule (deferral applied), its payments
-    /// (sorted by date, then id) dated on or before `today`, closed as restructured right after
-    /// the down payment of a re-installment. On a refused payment, its index and the reason.
+    /// (in replay order: date, then recording order) dated on or before `today`, closed as
+    /// restructured right after the down payment of a re-installment, or before the first
+    /// payment dated after the re-installment day (which is then refused). On a refused payment,
+    /// its index and the reason.
     pub fn replay_order(
         order: &Order,
         payments: &[Payment],
@@ -225,6 +227,9 @@ impl OrderLedger {
         for (i, p) in payments.iter().enumerate() {
             if p.paid_on > today {
                 break;
+            }
+            if let Some(r) = restructure.filter(|r| p.paid_on > r.on) {
+                ledger.close_restructured(r.on);
             }
             ledger.apply(p).map_err(|e| (i, e))?;
             if let Some(r) = restructure.filter(|r| r.down_payment_id == p.id) {
@@ -246,7 +251,7 @@ impl OrderLedger {
         }
     }
 
-    /// Replays `payments` (sorted by date, then id) dated on or before `today`, then accrues to
+    /// Replays `payments` (in replay order) dated on or before `today`, then accrues to
     /// `today`. On a refused payment, returns its index in `payments` and the reason.
     pub fn replay(
         schedule: Vec<Installment>,

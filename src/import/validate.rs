@@ -200,7 +200,11 @@ pub fn payments(store: &Store, table: &CsvTable, policy: &Policy) -> Result<Plan
             }
         }
         let id = payment.id.clone();
-        let stored = store.payment(&id)?;
+        // The recording sequence is the store's, not part of the shop's export.
+        let stored = store.payment(&id)?.map(|mut s| {
+            s.data.seq = 0;
+            s
+        });
         let restructure = orders
             .get(&order_id)
             .and_then(|o| o.agreements.restructure.as_ref());
@@ -214,7 +218,11 @@ pub fn payments(store: &Store, table: &CsvTable, policy: &Policy) -> Result<Plan
             ));
             continue;
         }
-        let value = PaymentRow { order_id, payment };
+        let value = PaymentRow {
+            order_id,
+            payment,
+            seq: 0,
+        };
         if let Err(reason) = dedup.offer("payment", &id, value, table.origin(row), stored) {
             errors.push(table.error(row, reason));
         }
@@ -250,10 +258,13 @@ fn replay_touched_orders(
         let Some(order) = orders.get(order_id) else {
             continue;
         };
-        let existing = store.payments_of(order_id)?;
-        let mut all: Vec<(&Payment, Option<&str>)> = existing.iter().map(|p| (p, None)).collect();
-        all.extend(new);
-        all.sort_by(|a, b| (a.0.paid_on, &a.0.id).cmp(&(b.0.paid_on, &b.0.id)));
+        // Replay order: date, then recording order; this file's rows are recorded last, together.
+        let existing = store.recorded_payments_of(order_id)?;
+        let mut all: Vec<(u64, &Payment, Option<&str>)> =
+            existing.iter().map(|(seq, p)| (*seq, p, None)).collect();
+        all.extend(new.into_iter().map(|(p, o)| (u64::MAX, p, o)));
+        all.sort_by(|a, b| (a.1.paid_on, a.0, &a.1.id).cmp(&(b.1.paid_on, b.0, &b.1.id)));
+        let all: Vec<(&Payment, Option<&str>)> = all.into_iter().map(|(_, p, o)| (p, o)).collect();
         let payments: Vec<Payment> = all.iter().map(|(p, _)| (*p).clone()).collect();
         if let Err((i, e)) = view::check_payments(order, &payments, NaiveDate::MAX, policy) {
             let (bad, bad_origin) = all[i];

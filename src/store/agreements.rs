@@ -2,10 +2,12 @@
 //! payment and new plan. Each re-checks the offer against the ledger as stored, writes every
 //! tree in one transaction guarded by the order's revision, and flushes before it returns.
 //! An order takes one deferral and one re-installment: asking again returns the one agreed.
+//! No agreement is written that would leave a stored payment refused on replay (for instance a
+//! payment the shop exported dated after the day): it is refused as `later_payments`.
 
 use super::records::{payment_index_value, PaymentRow, Stored};
-use super::writes::bump_rev;
-use super::{composite_key, Store};
+use super::writes::{bump_rev, payment_id_state, take_payment_seq, IdState, PaymentWriteError};
+use super::{composite_key, sort_for_replay, Store};
 use crate::domain::negotiation::{self, DownPaymentProblem};
 use crate::domain::{
     agreement::restructured_order_id, view, CaseStatus, Deferral, Money, Order, OrderView, Payment,
@@ -15,6 +17,17 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
+
+/// The refusal of an agreement that would make a stored payment fail on replay.
+const LATER_PAYMENTS: &str = "later_payments";
+
+/// What one attempt to write a plan did.
+enum Commit<T> {
+    Done(T),
+    /// Someone wrote the order first: read it again.
+    Raced,
+    Refused(&'static str),
+}
 
 /// What became of a request for an agreement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +112,9 @@ impl Store {
             deferral.confirmation = confirm(&deferral);
             let mut order = view.order.clone();
             order.agreements.deferral = Some(deferral.clone());
+            if !self.replays_with(&order, None, policy)? {
+                return Ok(AgreementOutcome::Refused(LATER_PAYMENTS));
+            }
             if self.write_orders(order_id, &rev, &[&order], None)? {
                 return Ok(AgreementOutcome::Agreed(deferral));
             }
@@ -153,8 +169,10 @@ impl Store {
                 down: Some((down, req.origin.as_str())),
                 terms: offer.terms,
             };
-            if let Some(done) = self.commit_plan(&view, &rev, plan, req.today, policy, confirm)? {
-                return Ok(AgreementOutcome::Agreed(done));
+            match self.commit_plan(&view, &rev, plan, req.today, policy, confirm)? {
+                Commit::Done(done) => return Ok(AgreementOutcome::Agreed(done)),
+                Commit::Refused(why) => return Ok(AgreementOutcome::Refused(why)),
+                Commit::Raced => {}
             }
         }
     }
@@ -210,11 +228,10 @@ impl Store {
                     down: None,
                     terms: offer.terms,
                 };
-                if self
-                    .commit_plan(&view, &rev, plan, today, policy, confirm)?
-                    .is_some()
-                {
-                    break;
+                match self.commit_plan(&view, &rev, plan, today, policy, confirm)? {
+                    Commit::Done(_) => break,
+                    Commit::Refused(why) => return Ok(AgreementOutcome::Refused(why)),
+                    Commit::Raced => {}
                 }
             }
         }
@@ -223,7 +240,7 @@ impl Store {
     }
 
     /// Closes the order of `view` as restructured and creates its plan `ORDER-R1` with `terms`,
-    /// with the down payment if any, in one transaction. None when someone wrote first.
+    /// with the down payment if any, in one transaction.
     fn commit_plan(
         &self,
         view: &OrderView,
@@ -232,7 +249,7 @@ impl Store {
         today: NaiveDate,
         policy: &Policy,
         confirm: &dyn Fn(&Restructure, &Order) -> String,
-    ) -> Result<Option<(Restructure, Order)>> {
+    ) -> Result<Commit<(Restructure, Order)>> {
         let old = &view.order;
         let mut plan = Order {
             id: restructured_order_id(&old.id),
@@ -259,27 +276,35 @@ impl Store {
         restructure.confirmation = confirm(&restructure, &plan);
         let mut closed = old.clone();
         closed.agreements.restructure = Some(restructure.clone());
-        let row = match new.down {
-            Some((down, origin)) => {
-                // The down payment must apply to the ledger as it stands (it always should: it
-                // is below the balance, which is below what the order owes).
-                let mut all = self.payments_of(&old.id)?;
-                all.push(down.clone());
-                if let Err((_, e)) = view::check_payments(&closed, &all, today, policy) {
-                    anyhow::bail!("down payment refused by the ledger: {e}");
-                }
-                Some(Stored::new(
-                    origin,
-                    PaymentRow {
-                        order_id: old.id.clone(),
-                        payment: down,
-                    },
-                ))
-            }
-            None => None,
-        };
+        if !self.replays_with(&closed, new.down.as_ref().map(|(p, _)| p), policy)? {
+            return Ok(Commit::Refused(LATER_PAYMENTS));
+        }
+        let row = new.down.map(|(down, origin)| {
+            Stored::new(
+                origin,
+                PaymentRow {
+                    order_id: old.id.clone(),
+                    payment: down,
+                    seq: 0,
+                },
+            )
+        });
         let written = self.write_orders(&old.id, rev, &[&closed, &plan], row.as_ref())?;
-        Ok(written.then_some((restructure, plan)))
+        Ok(if written {
+            Commit::Done((restructure, plan))
+        } else {
+            Commit::Raced
+        })
+    }
+
+    /// Whether every stored payment of `order` (with `down`, recorded after them) still applies
+    /// under its agreements, whatever day the ledger is read.
+    fn replays_with(&self, order: &Order, down: Option<&Payment>, policy: &Policy) -> Result<bool> {
+        let mut all = self.recorded_payments_of(&order.id)?;
+        all.extend(down.map(|p| (u64::MAX, p.clone())));
+        sort_for_replay(&mut all);
+        let all: Vec<Payment> = all.into_iter().map(|(_, p)| p).collect();
+        Ok(view::check_payments(order, &all, NaiveDate::MAX, policy).is_ok())
     }
 
     /// Writes orders (new ones get their `account_orders` entry and rate) and maybe a payment on
@@ -312,7 +337,7 @@ impl Store {
             .transaction(
                 |(orders, account_orders, payments, order_payments, order_rev)| {
                     if order_rev.get(guard_order.as_bytes())? != *rev_seen {
-                        return Err(ConflictableTransactionError::Abort(()));
+                        return Err(ConflictableTransactionError::Abort(None));
                     }
                     for (o, (index_key, bytes, rate)) in orders_to_write.iter().zip(&records) {
                         orders.insert(o.id.as_bytes(), bytes.as_slice())?;
@@ -322,12 +347,23 @@ impl Store {
                         bump_rev(order_rev, &o.id, 1)?;
                     }
                     if let Some(p) = payment {
+                        if let IdState::Taken(origin) = payment_id_state(payments, &p.data)? {
+                            return Err(ConflictableTransactionError::Abort(Some(origin)));
+                        }
+                        let seq = take_payment_seq(order_rev)?;
+                        let stored = Stored {
+                            data: PaymentRow {
+                                seq,
+                                ..p.data.clone()
+                            },
+                            ..p.clone()
+                        };
                         let pay = &p.data.payment;
-                        payments.insert(pay.id.as_bytes(), p.to_bytes())?;
+                        payments.insert(pay.id.as_bytes(), stored.to_bytes())?;
                         let date = pay.paid_on.to_string();
                         order_payments.insert(
                             composite_key(&[&p.data.order_id, &date, &pay.id]),
-                            payment_index_value(pay),
+                            payment_index_value(pay, seq),
                         )?;
                     }
                     Ok(())
@@ -338,7 +374,12 @@ impl Store {
                 self.flush()?;
                 Ok(true)
             }
-            Err(TransactionError::Abort(())) => Ok(false),
+            Err(TransactionError::Abort(None)) => Ok(false),
+            Err(TransactionError::Abort(Some(origin))) => Err(PaymentWriteError {
+                id: payment.map(|p| p.data.payment.id.clone()).unwrap_or_default(),
+                origin,
+            }
+            .into()),
             Err(TransactionError::Storage(e)) => Err(e).context("recording an agreement"),
         }
     }

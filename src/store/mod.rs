@@ -65,7 +65,7 @@ pub use tickets::{
     close as close_ticket, AgentRef, Decision, DecisionKind, NewTicket, Note, SupportForgotten,
     Ticket, TicketReason, TicketStatus, TranscriptTurn, TRANSCRIPT_TURNS,
 };
-pub use writes::{ImportBatch, PaymentOutcome};
+pub use writes::{ImportBatch, PaymentOutcome, PaymentWriteError};
 
 use crate::domain::{view, Account, AccountBill, Order, Payment, Policy};
 use anyhow::{Context, Result};
@@ -92,6 +92,12 @@ pub struct Store {
     pub(crate) remind_due: sled::Tree,
     pub(crate) remind_state: sled::Tree,
     pub(crate) updates: sled::Tree,
+}
+
+/// Sorts payments with their recording sequence into replay order: date, sequence, id. A
+/// payment not yet recorded takes `u64::MAX`: it goes after every recorded one of its day.
+pub fn sort_for_replay(payments: &mut [(u64, Payment)]) {
+    payments.sort_by(|(sa, a), (sb, b)| (a.paid_on, sa, &a.id).cmp(&(b.paid_on, sb, &b.id)));
 }
 
 /// Separator inside composite keys; ids never contain it (the importer refuses control chars).
@@ -219,8 +225,18 @@ impl Store {
         Ok(out)
     }
 
-    /// The order's payments in allocation order (date, then id).
+    /// The order's payments in allocation order: by date, then by when they were recorded (then
+    /// id, which orders the rows of one import file).
     pub fn payments_of(&self, order_id: &str) -> Result<Vec<Payment>> {
+        Ok(self
+            .recorded_payments_of(order_id)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
+    }
+
+    /// `payments_of` with each payment's recording sequence (0 for older data).
+    pub fn recorded_payments_of(&self, order_id: &str) -> Result<Vec<(u64, Payment)>> {
         let mut prefix = order_id.as_bytes().to_vec();
         prefix.push(SEP);
         let mut out = Vec::new();
@@ -232,14 +248,15 @@ impl Store {
                 .map_or(key.len(), |i| i + 1);
             let payment_id = String::from_utf8_lossy(&key[id_start..]).into_owned();
             if let Some(p) = records::payment_from_index(&payment_id, &value) {
-                out.push(p);
+                out.push((p.1, p.0));
                 continue;
             }
             let row = self
                 .payment(&payment_id)?
                 .with_context(|| format!("index names payment {payment_id} that is missing"))?;
-            out.push(row.data.payment);
+            out.push((row.data.seq, row.data.payment));
         }
+        sort_for_replay(&mut out);
         Ok(out)
     }
 

@@ -37,6 +37,10 @@ impl<T: Serialize> Stored<T> {
 pub struct PaymentRow {
     pub order_id: String,
     pub payment: Payment,
+    /// When it was recorded: the store's payment counter taken in the write (every row of one
+    /// import file shares one number). Same-day payments replay in this order. 0 in older data.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<Stored<T>> {
@@ -58,28 +62,35 @@ pub fn get<T: DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<
     }
 }
 
-/// Tag of the compact payment value kept in the `order_payments` index (see the layout table).
+/// Tags of the compact payment value kept in the `order_payments` index (see the layout table):
+/// version 1 has no recording sequence (read as 0), version 2 ends with it.
 const INDEX_V1: u8 = 1;
+const INDEX_V2: u8 = 2;
 
 /// The `order_payments` value of a payment: tag, kind, amount (`Decimal::serialize`), paid_on
-/// as days since 0001-01-01. The id is the end of the key; the full record stays in `payments`.
-pub fn payment_index_value(p: &Payment) -> Vec<u8> {
-    let mut out = Vec::with_capacity(22);
-    out.push(INDEX_V1);
+/// as days since 0001-01-01, recording sequence (u64 BE). The id is the end of the key; the full
+/// record stays in `payments`.
+pub fn payment_index_value(p: &Payment, seq: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(30);
+    out.push(INDEX_V2);
     out.push(match p.kind {
         PaymentKind::Installment => 0,
         PaymentKind::Settlement => 1,
     });
     out.extend_from_slice(&p.amount.0.serialize());
     out.extend_from_slice(&p.paid_on.num_days_from_ce().to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
     out
 }
 
-/// Reads a value written by `payment_index_value`; None for any other value (e.g. empty).
-pub fn payment_from_index(id: &str, value: &[u8]) -> Option<Payment> {
-    if value.len() != 22 || value[0] != INDEX_V1 {
-        return None;
-    }
+/// Reads a value written by `payment_index_value` (or its version 1): the payment and its
+/// recording sequence. None for any other value (e.g. empty).
+pub fn payment_from_index(id: &str, value: &[u8]) -> Option<(Payment, u64)> {
+    let seq = match (value.len(), value.first()) {
+        (22, Some(&INDEX_V1)) => 0,
+        (30, Some(&INDEX_V2)) => u64::from_be_bytes(value[22..30].try_into().ok()?),
+        _ => return None,
+    };
     let kind = match value[1] {
         0 => PaymentKind::Installment,
         1 => PaymentKind::Settlement,
@@ -87,10 +98,11 @@ pub fn payment_from_index(id: &str, value: &[u8]) -> Option<Payment> {
     };
     let amount = Decimal::deserialize(value[2..18].try_into().ok()?);
     let days = i32::from_be_bytes(value[18..22].try_into().ok()?);
-    Some(Payment {
+    let payment = Payment {
         id: id.to_string(),
         amount: Money(amount),
         paid_on: NaiveDate::from_num_days_from_ce_opt(days)?,
         kind,
-    })
+    };
+    Some((payment, seq))
 }

@@ -37,6 +37,53 @@ pub enum PaymentOutcome {
     Refused(PaymentError),
 }
 
+/// A payment id already names a different payment: recording refuses to overwrite it.
+#[derive(Debug, thiserror::Error)]
+#[error("payment id {id} is already taken by a different payment ({origin}); nothing was recorded")]
+pub struct PaymentWriteError {
+    pub id: String,
+    pub origin: String,
+}
+
+/// Key of the payment counter in `order_rev` (no order id starts with a 0 byte).
+const PAYMENT_SEQ_KEY: &[u8] = b"\0payment_seq";
+
+/// Takes the next recording sequence of payments, inside the write's transaction.
+pub(super) fn take_payment_seq<E>(
+    tree: &TransactionalTree,
+) -> sled::transaction::ConflictableTransactionResult<u64, E> {
+    let last = tree.get(PAYMENT_SEQ_KEY)?.map_or(0, |v| {
+        u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))
+    });
+    tree.insert(PAYMENT_SEQ_KEY, &(last + 1).to_be_bytes())?;
+    Ok(last + 1)
+}
+
+/// What a payment id holds already, for a write that wants to record `row` under it.
+pub(super) enum IdState {
+    Free,
+    /// The same payment of the same order: nothing needs writing.
+    Same,
+    /// A different payment (or an unreadable record), with the origin it came from.
+    Taken(String),
+}
+
+pub(super) fn payment_id_state(
+    payments: &TransactionalTree,
+    row: &PaymentRow,
+) -> Result<IdState, sled::transaction::UnabortableTransactionError> {
+    Ok(match payments.get(row.payment.id.as_bytes())? {
+        None => IdState::Free,
+        Some(bytes) => match super::records::decode::<PaymentRow>(&bytes) {
+            Ok(old) if old.data.order_id == row.order_id && old.data.payment == row.payment => {
+                IdState::Same
+            }
+            Ok(old) => IdState::Taken(old.origin),
+            Err(_) => IdState::Taken("an unreadable record".into()),
+        },
+    })
+}
+
 /// Adds `by` to the order's revision (one step per payment).
 pub(super) fn bump_rev<E>(
     tree: &TransactionalTree,
@@ -91,13 +138,23 @@ impl Store {
                             rate.as_bytes(),
                         )?;
                     }
+                    // One recording sequence for the whole file: its rows keep id order.
+                    let seq = if batch.payments.is_empty() {
+                        0
+                    } else {
+                        take_payment_seq(order_rev)?
+                    };
                     for p in &batch.payments {
                         let row = &p.data;
-                        payments.insert(row.payment.id.as_bytes(), p.to_bytes())?;
+                        let stored = Stored {
+                            data: PaymentRow { seq, ..row.clone() },
+                            ..p.clone()
+                        };
+                        payments.insert(row.payment.id.as_bytes(), stored.to_bytes())?;
                         let date = row.payment.paid_on.to_string();
                         order_payments.insert(
                             composite_key(&[&row.order_id, &date, &row.payment.id]),
-                            payment_index_value(&row.payment),
+                            payment_index_value(&row.payment, seq),
                         )?;
                     }
                     for (order_id, n) in &new_payments {
@@ -139,7 +196,9 @@ impl Store {
         Ok(self.order_rev.get(order_id.as_bytes())?)
     }
 
-    /// Applies a payment made in the chat exactly once per `idempotency_key`, durably.
+    /// Applies a payment made in the chat exactly once per `idempotency_key`, durably. It goes
+    /// after every payment recorded before it on its day. An id that already names a different
+    /// payment is an error (`PaymentWriteError`), never an overwrite.
     pub fn record_payment(
         &self,
         order_id: &str,
@@ -152,6 +211,14 @@ impl Store {
             .order(order_id)?
             .with_context(|| format!("order {order_id} not found"))?
             .data;
+        let row = Stored::new(
+            origin,
+            PaymentRow {
+                order_id: order_id.to_string(),
+                payment: payment.clone(),
+                seq: 0,
+            },
+        );
         loop {
             if let Some(id) = self.idempotency.get(idempotency_key.as_bytes())? {
                 return Ok(PaymentOutcome::AlreadyApplied {
@@ -159,9 +226,10 @@ impl Store {
                 });
             }
             let rev_seen = self.order_rev_now(order_id)?;
-            let mut all = self.payments_of(order_id)?;
-            all.push(payment.clone());
-            all.sort_by(|a, b| (a.paid_on, &a.id).cmp(&(b.paid_on, &b.id)));
+            let mut all = self.recorded_payments_of(order_id)?;
+            all.push((u64::MAX, payment.clone()));
+            super::sort_for_replay(&mut all);
+            let all: Vec<Payment> = all.into_iter().map(|(_, p)| p).collect();
             let allocations = match replay_allocating(&order, &all, &payment.id, policy) {
                 Ok(a) => a,
                 Err((i, e)) if all[i].id == payment.id => return Ok(PaymentOutcome::Refused(e)),
@@ -171,13 +239,6 @@ impl Store {
                     all[i].id
                 ),
             };
-            let row = Stored::new(
-                origin,
-                PaymentRow {
-                    order_id: order_id.to_string(),
-                    payment: payment.clone(),
-                },
-            );
             let result = (
                 &self.payments,
                 &self.order_payments,
@@ -185,21 +246,31 @@ impl Store {
                 &self.idempotency,
             )
                 .transaction(|(payments, order_payments, order_rev, idem)| {
-                    if idem.get(idempotency_key.as_bytes())?.is_some() {
-                        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
-                            "raced"
-                        )));
+                    if idem.get(idempotency_key.as_bytes())?.is_some()
+                        || order_rev.get(order_id.as_bytes())? != rev_seen
+                    {
+                        return Err(ConflictableTransactionError::Abort(None));
                     }
-                    if order_rev.get(order_id.as_bytes())? != rev_seen {
-                        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
-                            "raced"
-                        )));
+                    match payment_id_state(payments, &row.data)? {
+                        IdState::Free => {}
+                        IdState::Same => return Err(ConflictableTransactionError::Abort(None)),
+                        IdState::Taken(origin) => {
+                            return Err(ConflictableTransactionError::Abort(Some(origin)))
+                        }
                     }
-                    payments.insert(payment.id.as_bytes(), row.to_bytes())?;
+                    let seq = take_payment_seq(order_rev)?;
+                    let stored = Stored {
+                        data: PaymentRow {
+                            seq,
+                            ..row.data.clone()
+                        },
+                        ..row.clone()
+                    };
+                    payments.insert(payment.id.as_bytes(), stored.to_bytes())?;
                     let date = payment.paid_on.to_string();
                     order_payments.insert(
                         composite_key(&[order_id, &date, &payment.id]),
-                        payment_index_value(&payment),
+                        payment_index_value(&payment, seq),
                     )?;
                     bump_rev(order_rev, order_id, 1)?;
                     idem.insert(idempotency_key.as_bytes(), payment.id.as_bytes())?;
@@ -213,14 +284,30 @@ impl Store {
                         allocations,
                     });
                 }
-                Err(TransactionError::Abort(_)) => continue, // someone else wrote first: look again
+                Err(TransactionError::Abort(Some(taken_by))) => {
+                    return Err(PaymentWriteError {
+                        id: payment.id,
+                        origin: taken_by,
+                    }
+                    .into())
+                }
+                // Someone else wrote first, or this very payment is recorded already: look again.
+                Err(TransactionError::Abort(None)) => {
+                    if self.idempotency.get(idempotency_key.as_bytes())?.is_none()
+                        && self.payment(&payment.id)?.is_some_and(|p| p.data.payment == payment)
+                    {
+                        return Ok(PaymentOutcome::AlreadyApplied {
+                            payment_id: payment.id,
+                        });
+                    }
+                }
                 Err(TransactionError::Storage(e)) => return Err(e).context("recording a payment"),
             }
         }
     }
 }
 
-/// Replays every payment of the order (sorted by date, then id) in one pass and returns what
+/// Replays every payment of the order (in replay order) in one pass and returns what
 /// the payment `target` did; on a refused payment, its index in `all` and the reason.
 fn replay_allocating(
     order: &Order,

@@ -9,6 +9,7 @@ mod import;
 mod negotiation;
 mod nlu;
 mod reminders;
+mod same_day;
 mod support;
 mod telegram_e2e;
 mod telegram_units;
