@@ -232,12 +232,8 @@ impl Store {
             let all: Vec<Payment> = all.into_iter().map(|(_, p)| p).collect();
             let allocations = match replay_allocating(&order, &all, &payment.id, policy) {
                 Ok(a) => a,
-                Err((i, e)) if all[i].id == payment.id => return Ok(PaymentOutcome::Refused(e)),
-                Err((i, e)) => anyhow::bail!(
-                    "payment {} would invalidate stored payment {}: {e}",
-                    payment.id,
-                    all[i].id
-                ),
+                // Refused itself, or it would make a later-dated stored payment fail.
+                Err((_, e)) => return Ok(PaymentOutcome::Refused(e)),
             };
             let result = (
                 &self.payments,
