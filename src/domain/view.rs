@@ -68,7 +68,8 @@ pub struct OrderView {
     pub next_due: Option<NextDue>,
     /// None when the order is settled or restructured.
     pub quote: Option<SettlementQuote>,
-    /// What the penalty grows by per day from tomorrow if nothing is paid.
+    /// What the penalty grows by per day from tomorrow if nothing is paid, exact (SPEC 4.1:
+    /// sums over orders keep full precision; round once when shown).
     pub penalty_per_day: Money,
     /// The outstanding balance of a re-installment (4.8) and its parts; zero when closed.
     pub balance: BalanceParts,
@@ -225,7 +226,7 @@ pub fn view_of_ledger(
         penalty_total,
         next_due,
         quote,
-        penalty_per_day: penalty_per_day.round_fen(),
+        penalty_per_day,
         balance,
     }
 }

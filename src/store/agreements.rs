@@ -376,7 +376,9 @@ impl Store {
             }
             Err(TransactionError::Abort(None)) => Ok(false),
             Err(TransactionError::Abort(Some(origin))) => Err(PaymentWriteError {
-                id: payment.map(|p| p.data.payment.id.clone()).unwrap_or_default(),
+                id: payment
+                    .map(|p| p.data.payment.id.clone())
+                    .unwrap_or_default(),
                 origin,
             }
             .into()),

@@ -290,7 +290,9 @@ impl Store {
                 // Someone else wrote first, or this very payment is recorded already: look again.
                 Err(TransactionError::Abort(None)) => {
                     if self.idempotency.get(idempotency_key.as_bytes())?.is_none()
-                        && self.payment(&payment.id)?.is_some_and(|p| p.data.payment == payment)
+                        && self
+                            .payment(&payment.id)?
+                            .is_some_and(|p| p.data.payment == payment)
                     {
                         return Ok(PaymentOutcome::AlreadyApplied {
                             payment_id: payment.id,

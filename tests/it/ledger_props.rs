@@ -15,7 +15,8 @@ use repaybot::store::{AgreementOutcome, PaymentOutcome, RestructureRequest, Stor
 use rust_decimal::Decimal;
 
 const ACCOUNTS: &str = "account_id,name,phone,id_last4\nA1,Zhang,13800005678,1234\n";
-const ORDERS: &str = "order_id,account_id,item,principal,periods,method,monthly_rate,first_due_date\n\
+const ORDERS: &str =
+    "order_id,account_id,item,principal,periods,method,monthly_rate,first_due_date\n\
 O1,A1,Phone,3000,12,flat_fee,0.006,2026-01-15\n\
 O2,A1,Laptop,6000,6,equal_installment,0.01,2026-02-10\n";
 const START: &str = "2025-12-25";
@@ -25,13 +26,30 @@ const START: &str = "2025-12-25";
 enum Op {
     /// A file from the shop: (order, share, day offset from today, settlement?, id letter).
     Import(Vec<(usize, u8, i8, bool, char)>),
-    ChatPay { order: usize, share: u8, settle: bool },
-    Defer { order: usize, option: usize },
-    Reinstall { order: usize, share: u8, option: usize },
+    ChatPay {
+        order: usize,
+        share: u8,
+        settle: bool,
+    },
+    Defer {
+        order: usize,
+        option: usize,
+    },
+    Reinstall {
+        order: usize,
+        share: u8,
+        option: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let row = (0usize..4, 1u8..=60, -8i8..=12, prop::bool::weighted(0.15), prop::char::range('0', 'Z'));
+    let row = (
+        0usize..4,
+        1u8..=60,
+        -8i8..=12,
+        prop::bool::weighted(0.15),
+        prop::char::range('0', 'Z'),
+    );
     prop_oneof![
         3 => prop::collection::vec(row, 1..4).prop_map(Op::Import),
         3 => (0usize..4, 1u8..=60, prop::bool::weighted(0.1))
@@ -59,8 +77,11 @@ impl Model {
         orders
             .iter()
             .map(|o| {
-                let mut mine: Vec<&(u64, String, Payment)> =
-                    self.payments.iter().filter(|(_, id, _)| *id == o.id).collect();
+                let mut mine: Vec<&(u64, String, Payment)> = self
+                    .payments
+                    .iter()
+                    .filter(|(_, id, _)| *id == o.id)
+                    .collect();
                 mine.sort_by(|a, b| (a.2.paid_on, a.0, &a.2.id).cmp(&(b.2.paid_on, b.0, &b.2.id)));
                 let list: Vec<Payment> = mine.into_iter().map(|(_, _, p)| p.clone()).collect();
                 view::order_view(o, &list, day, policy).expect("the model's own replay computes")
@@ -83,12 +104,21 @@ fn share_of(amount: Money, pct: u8) -> Money {
 }
 
 fn view_of(store: &Store, order_id: &str, day: NaiveDate, policy: &Policy) -> Option<OrderView> {
-    let bill = store.bill("A1", day, policy).expect("the statement computes");
+    let bill = store
+        .bill("A1", day, policy)
+        .expect("the statement computes");
     bill.orders.into_iter().find(|o| o.order.id == order_id)
 }
 
 /// A payment of `share` of what `order` owes on `day` (or its settlement quote).
-fn payment_for(store: &Store, order: &str, day: NaiveDate, share: u8, settle: bool, id: String) -> Option<Payment> {
+fn payment_for(
+    store: &Store,
+    order: &str,
+    day: NaiveDate,
+    share: u8,
+    settle: bool,
+    id: String,
+) -> Option<Payment> {
     let v = view_of(store, order, day, &Policy::default())?;
     let (amount, kind) = if settle {
         (v.quote?.total, PaymentKind::Settlement)
@@ -96,7 +126,12 @@ fn payment_for(store: &Store, order: &str, day: NaiveDate, share: u8, settle: bo
         let owed: Money = v.installments.iter().map(|i| i.remaining).sum();
         (share_of(owed, share), PaymentKind::Installment)
     };
-    amount.is_positive().then_some(Payment { id, amount, paid_on: day, kind })
+    amount.is_positive().then_some(Payment {
+        id,
+        amount,
+        paid_on: day,
+        kind,
+    })
 }
 
 fn step(store: &Store, model: &mut Model, op: &Op, today: NaiveDate, file_no: usize) {
@@ -107,10 +142,16 @@ fn step(store: &Store, model: &mut Model, op: &Op, today: NaiveDate, file_no: us
             let mut planned = Vec::new();
             for (pick, share, offset, settle, letter) in rows {
                 let order = model.order(*pick).id;
-                let day = today.checked_add_signed(chrono::Duration::days(i64::from(*offset))).unwrap();
+                let day = today
+                    .checked_add_signed(chrono::Duration::days(i64::from(*offset)))
+                    .unwrap();
                 let id = model.next_id(*letter);
                 if let Some(p) = payment_for(store, &order, day, *share, *settle, id) {
-                    let kind = if p.kind == PaymentKind::Settlement { "settlement" } else { "" };
+                    let kind = if p.kind == PaymentKind::Settlement {
+                        "settlement"
+                    } else {
+                        ""
+                    };
                     text += &format!("{},{order},{},{},{kind}\n", p.id, p.amount, p.paid_on);
                     planned.push((order, p));
                 }
@@ -123,12 +164,21 @@ fn step(store: &Store, model: &mut Model, op: &Op, today: NaiveDate, file_no: us
                 }
             }
         }
-        Op::ChatPay { order, share, settle } => {
+        Op::ChatPay {
+            order,
+            share,
+            settle,
+        } => {
             let order = model.order(*order).id;
             let id = model.next_id('C');
-            let Some(p) = payment_for(store, &order, today, *share, *settle, id) else { return };
+            let Some(p) = payment_for(store, &order, today, *share, *settle, id) else {
+                return;
+            };
             let key = format!("key-{}", p.id);
-            match store.record_payment(&order, p.clone(), &key, "chat:t", &policy).unwrap() {
+            match store
+                .record_payment(&order, p.clone(), &key, "chat:t", &policy)
+                .unwrap()
+            {
                 PaymentOutcome::Applied { .. } => {
                     model.writes += 1;
                     model.payments.push((model.writes, order, p));
@@ -140,17 +190,26 @@ fn step(store: &Store, model: &mut Model, op: &Op, today: NaiveDate, file_no: us
         Op::Defer { order, option } => {
             let order = model.order(*order).id;
             let days = [7, 14, 30][*option];
-            if let AgreementOutcome::Agreed(d) =
-                store.defer(&order, days, today, &policy, &|_| String::new()).unwrap()
+            if let AgreementOutcome::Agreed(d) = store
+                .defer(&order, days, today, &policy, &|_| String::new())
+                .unwrap()
             {
                 let o = model.orders.iter_mut().find(|o| o.id == order).unwrap();
                 o.agreements.deferral = Some(d);
             }
         }
-        Op::Reinstall { order, share, option } => {
+        Op::Reinstall {
+            order,
+            share,
+            option,
+        } => {
             let order = model.order(*order).id;
-            let Some(v) = view_of(store, &order, today, &policy) else { return };
-            let Ok(q) = reinstallment_quote(&v, &policy) else { return };
+            let Some(v) = view_of(store, &order, today, &policy) else {
+                return;
+            };
+            let Ok(q) = reinstallment_quote(&v, &policy) else {
+                return;
+            };
             let down = share_of(q.balance, *share).max(q.min_down_payment);
             let request = RestructureRequest {
                 order_id: &order,
@@ -183,13 +242,25 @@ fn step(store: &Store, model: &mut Model, op: &Op, today: NaiveDate, file_no: us
 fn check(store: &Store, model: &Model, day: NaiveDate) -> Result<(), TestCaseError> {
     let policy = Policy::default();
     let bill = store.bill("A1", day, &policy);
-    prop_assert!(bill.is_ok(), "statement on {day} fails: {:#}", bill.err().unwrap());
-    prop_assert_eq!(bill.unwrap().orders, model.views(day, &policy), "statement on {}", day);
+    prop_assert!(
+        bill.is_ok(),
+        "statement on {day} fails: {:#}",
+        bill.err().unwrap()
+    );
+    prop_assert_eq!(
+        bill.unwrap().orders,
+        model.views(day, &policy),
+        "statement on {}",
+        day
+    );
     Ok(())
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(24)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24)
 }
 
 proptest! {

@@ -9,6 +9,7 @@ mod import;
 mod ledger_props;
 mod negotiation;
 mod nlu;
+mod overdue_help;
 mod reminders;
 mod same_day;
 mod support;

@@ -22,7 +22,13 @@ pub fn demo_store() -> Store {
 
 pub fn import_payments(store: &Store, file: &str, rows: &str) -> Result<usize, Vec<String>> {
     let text = format!("payment_id,order_id,amount,paid_on,kind\n{rows}");
-    match import(store, Kind::Payments, file, text.as_bytes(), &Policy::default()) {
+    match import(
+        store,
+        Kind::Payments,
+        file,
+        text.as_bytes(),
+        &Policy::default(),
+    ) {
         Ok(r) => Ok(r.added),
         Err(ImportFailure::Invalid(errors)) => Err(errors.iter().map(|e| e.to_string()).collect()),
         Err(ImportFailure::Storage(e)) => panic!("storage: {e:#}"),
@@ -38,7 +44,12 @@ fn a_reinstallment_on_the_day_of_an_imported_payment_keeps_the_statement_computi
     let store = demo_store();
     let policy = Policy::default();
     // The shop's export: a payment on day T, with an id that sorts after the chat's ids.
-    import_payments(&store, "shop.csv", &format!("P-SHOP-1,{LATE_ORDER},100.00,{T},\n")).unwrap();
+    import_payments(
+        &store,
+        "shop.csv",
+        &format!("P-SHOP-1,{LATE_ORDER},100.00,{T},\n"),
+    )
+    .unwrap();
     let request = RestructureRequest {
         order_id: LATE_ORDER,
         down_payment: money("500.00"),
@@ -48,11 +59,18 @@ fn a_reinstallment_on_the_day_of_an_imported_payment_keeps_the_statement_computi
         origin: "chat:test:sandbox".into(),
     };
     let outcome = store.restructure(&request, &policy, &confirm).unwrap();
-    assert!(matches!(outcome, AgreementOutcome::Agreed(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, AgreementOutcome::Agreed(_)),
+        "{outcome:?}"
+    );
     let bill = store
         .bill("A1003", date(T), &policy)
         .expect("the statement computes after the re-installment");
-    let old = bill.orders.iter().find(|o| o.order.id == LATE_ORDER).unwrap();
+    let old = bill
+        .orders
+        .iter()
+        .find(|o| o.order.id == LATE_ORDER)
+        .unwrap();
     assert_eq!(old.status, "restructured");
     // Both payments count: the imported one first (recorded first), then the down payment.
     let paid: Vec<String> = store
@@ -61,7 +79,10 @@ fn a_reinstallment_on_the_day_of_an_imported_payment_keeps_the_statement_computi
         .iter()
         .map(|p| p.id.clone())
         .collect();
-    assert_eq!(paid[paid.len() - 2..], ["P-SHOP-1", "C20261121-A1003-000001"]);
+    assert_eq!(
+        paid[paid.len() - 2..],
+        ["P-SHOP-1", "C20261121-A1003-000001"]
+    );
 }
 
 fn chat_payment(id: &str, amount: &str, on: &str) -> Payment {
@@ -83,11 +104,25 @@ fn same_day_payments_follow_recording_order_and_one_file_follows_payment_id() {
     import_payments(&store, "a.csv", &rows).unwrap();
     // A chat payment the same day goes after them, although its id sorts first.
     let outcome = store
-        .record_payment(LATE_ORDER, chat_payment("A-CHAT", "5.00", T), "k1", "chat:t", &policy)
+        .record_payment(
+            LATE_ORDER,
+            chat_payment("A-CHAT", "5.00", T),
+            "k1",
+            "chat:t",
+            &policy,
+        )
         .unwrap();
-    assert!(matches!(outcome, PaymentOutcome::Applied { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, PaymentOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
     // A later file with an earlier-sorting id on the same day goes after all of them.
-    import_payments(&store, "b.csv", &format!("0-LATER,{LATE_ORDER},1.00,{T},\n")).unwrap();
+    import_payments(
+        &store,
+        "b.csv",
+        &format!("0-LATER,{LATE_ORDER},1.00,{T},\n"),
+    )
+    .unwrap();
     assert_eq!(
         ids(&store, LATE_ORDER)[before..],
         ["Z-1", "Z-2", "A-CHAT", "0-LATER"]
@@ -120,7 +155,12 @@ fn agreements_that_would_refuse_a_later_dated_payment_are_refused() {
     assert_eq!(deferral, AgreementOutcome::Refused("later_payments"));
     // A1003's overdue order: a payment dated five days on blocks a re-installment today.
     let five = date(T) + Days::new(5);
-    import_payments(&store, "p.csv", &format!("P-LATER,{LATE_ORDER},10.00,{five},\n")).unwrap();
+    import_payments(
+        &store,
+        "p.csv",
+        &format!("P-LATER,{LATE_ORDER},10.00,{five},\n"),
+    )
+    .unwrap();
     let request = RestructureRequest {
         order_id: LATE_ORDER,
         down_payment: money("500.00"),
@@ -130,7 +170,10 @@ fn agreements_that_would_refuse_a_later_dated_payment_are_refused() {
         origin: "chat:test:sandbox".into(),
     };
     let outcome = store.restructure(&request, &policy, &confirm).unwrap();
-    assert!(matches!(outcome, AgreementOutcome::Refused("later_payments")), "{outcome:?}");
+    assert!(
+        matches!(outcome, AgreementOutcome::Refused("later_payments")),
+        "{outcome:?}"
+    );
     for day in [date(T), later, later + Days::new(400)] {
         store.bill("A1001", day, &policy).unwrap();
         store.bill("A1003", day, &policy).unwrap();
