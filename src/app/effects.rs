@@ -59,22 +59,6 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
     }
 }
 
-/// A payment id that sorts after every earlier payment of the order on the same day (the ledger
-/// allocates same-day payments in id order) and is stable for the idempotency key (FNV-1a), so
-/// a replay names the same payment: `C<date>-<sequence>-<hash>`.
-pub(super) fn payment_id(key: &str, today: NaiveDate, sequence: usize) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!(
-        "C{}-{sequence:04}-{:06X}",
-        today.format("%Y%m%d"),
-        h as u32 & 0xFF_FFFF
-    )
-}
-
 /// Pays every line of `pay_plan` (order, amount, kind, payments seen when quoted) through the
 /// sandbox gateway. The idempotency key is the chat plus the plan line: the same confirmation
 /// arriving twice pays once.
@@ -86,7 +70,7 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let mut receipts = Vec::new();
     for line in plan.lines() {
         let parts: Vec<&str> = line.split('\t').collect();
-        let [order_id, amount, kind, seen] = parts[..] else {
+        let [order_id, amount, kind, _seen] = parts[..] else {
             return Ok(("payment_failed".into(), failure("bad_plan")));
         };
         let owned = ctx
@@ -106,9 +90,8 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         } else {
             PaymentKind::Installment
         };
-        let sequence = seen.parse::<usize>().unwrap_or(0) + 1;
         let payment = Payment {
-            id: payment_id(&key, ctx.today, sequence),
+            id: ctx.app.store.new_payment_id(&account.id, ctx.today)?,
             amount,
             paid_on: ctx.today,
             kind,

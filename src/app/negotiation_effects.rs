@@ -3,7 +3,7 @@
 //! case for the support group. Each writes and flushes before its event tells the customer.
 
 use super::actions::set;
-use super::effects::{payment_id, reschedule_reminders, EffectCtx, Event};
+use super::effects::{reschedule_reminders, EffectCtx, Event};
 use crate::domain::{CaseDocument, CaseStatus, HardshipCase, Money};
 use crate::store::{AgreementOutcome, RestructureRequest};
 use anyhow::Result;
@@ -78,14 +78,13 @@ pub fn restructure(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let (Some(Ok(down_payment)), Some(periods)) = (down, periods) else {
         return Ok(refused(ctx, "no_such_option", vars));
     };
-    let key = format!("{}|restructure|{order_id}|{}", ctx.chat, ctx.today);
-    let seen = ctx.app.store.payments_of(&order_id)?.len();
+    let account_id = ctx.account.map_or("", |a| a.id.as_str());
     let request = RestructureRequest {
         order_id: &order_id,
         down_payment,
         periods,
         today: ctx.today,
-        payment_id: payment_id(&key, ctx.today, seen + 1),
+        payment_id: ctx.app.store.new_payment_id(account_id, ctx.today)?,
         origin: format!("chat:{}:sandbox", ctx.chat),
     };
     let confirm = |r: &crate::domain::Restructure, plan: &crate::domain::Order| {

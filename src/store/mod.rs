@@ -162,6 +162,14 @@ impl Store {
         Ok(())
     }
 
+    /// A new id for a payment made in the chat, unique by construction: the day, the account
+    /// and a number from the store's id generator (sled's `generate_id`, never repeated, also
+    /// after a crash): `C20261121-A1003-000123`.
+    pub fn new_payment_id(&self, account_id: &str, today: NaiveDate) -> Result<String> {
+        let n = self.db.generate_id().context("generating a payment id")?;
+        Ok(format!("C{}-{account_id}-{n:06}", today.format("%Y%m%d")))
+    }
+
     /// Raw access to the sessions tree, for diagnostics and for tests that plant a damaged record.
     pub fn sessions_tree(&self) -> &sled::Tree {
         &self.sessions

@@ -10,6 +10,7 @@ mod ledger_props;
 mod negotiation;
 mod nlu;
 mod overdue_help;
+mod payment_ids;
 mod reminders;
 mod same_day;
 mod support;
