@@ -103,11 +103,14 @@ fn start_day(state: &RemindState, today: NaiveDate) -> NaiveDate {
     start
 }
 
-/// A wake already due stays due (after downtime: one catch-up message from its day), else
-/// `from`: a restart or a reschedule never skips a reminder day that was not handled.
-fn missed_or(state: &RemindState, now: DateTime<Utc>, from: NaiveDate) -> NaiveDate {
+/// The day of a wake not handled yet when it is before `from` (after downtime: one catch-up
+/// message from its day), else `from`: a restart or a reschedule never skips a reminder day
+/// that was not handled. The wake may lie ahead while its day is past (moved to the end of the
+/// quiet hours, or to a retry): its day still counts. A wake's day is always after
+/// `done_through` (handling a day moves the wake past it).
+fn missed_or(state: &RemindState, from: NaiveDate) -> NaiveDate {
     match &state.wake {
-        Some(w) if w.at <= now && w.date < from => w.date,
+        Some(w) if w.date < from => w.date,
         _ => from,
     }
 }
@@ -156,7 +159,7 @@ fn reschedule_unflushed(
     let bill = store.bill(account_id, today, &settings.policy)?;
     for _ in 0..5 {
         let old = index::load(store, account_id)?;
-        let from = missed_or(&old, now, start_day(&old, today));
+        let from = missed_or(&old, start_day(&old, today));
         let new = RemindState {
             wake: next_wake(settings, &account, &prefs, &bill.orders, from),
             failures: 0,

@@ -12,6 +12,7 @@ mod nlu;
 mod overdue_help;
 mod payment_ids;
 mod reminders;
+mod reminders_restart;
 mod same_day;
 mod support;
 mod telegram_e2e;
