@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
 
-/// Planned days shown in the chat.
-const PLAN_DAYS: usize = 5;
+/// Planned days shown in the chat: enough for one installment's notices before and after.
+const PLAN_DAYS: usize = 8;
 /// One-off reminders kept per account, and how far ahead they may be.
 const MAX_ONE_OFFS: usize = 20;
 const MAX_ONE_OFF_DAYS: u64 = 366;

@@ -37,7 +37,7 @@ pub fn button_intent(data: &str, today: NaiveDate) -> Option<(&'static str, Vars
 /// The vars of one item's line.
 pub fn item_vars(item: &Item) -> Vars {
     let days = match item.kind {
-        Kind::Before(d) | Kind::Overdue(d) => d,
+        Kind::Before(d) | Kind::Overdue(d) | Kind::OverdueIfUnpaid(d) => d,
         Kind::DueToday => 0,
     };
     Vars::from([
@@ -55,6 +55,7 @@ fn kind_key(kind: Kind) -> &'static str {
         Kind::Before(_) => "before",
         Kind::DueToday => "today",
         Kind::Overdue(_) => "overdue",
+        Kind::OverdueIfUnpaid(_) => "overdue_if",
     }
 }
 
@@ -71,7 +72,12 @@ pub fn reminder(flows: &Flows, lang: Lang, items: &[Item], catch_up: bool) -> Re
         lines.push(flows.text(lang, "reminders.msg_catch_up", &none));
     }
     for item in items {
-        let key = format!("reminders.msg_{}", kind_key(item.kind));
+        // A message only carries what is due: a conditional notice reads as the notice.
+        let kind = match item.kind {
+            Kind::OverdueIfUnpaid(n) => Kind::Overdue(n),
+            k => k,
+        };
+        let key = format!("reminders.msg_{}", kind_key(kind));
         lines.push(flows.text(lang, &key, &item_vars(item)));
     }
     lines.push(flows.text(lang, "reminders.msg_foot", &none));

@@ -177,6 +177,9 @@ pub enum Kind {
     DueToday,
     /// This many days past its due date.
     Overdue(i64),
+    /// A planned notice for an installment not yet late: this many days past its due date, if
+    /// it stays unpaid (only in the plan views, never in a message).
+    OverdueIfUnpaid(i64),
 }
 
 /// One installment a message mentions, with what remains of it on the message's day.
@@ -291,7 +294,9 @@ pub fn due_in_window(
 }
 
 /// The next `count` reminder days from `from`, each with what it would cover (amounts as of
-/// the views' day): the plan shown to the customer and to the operator.
+/// the views' day): the plan shown to the customer and to the operator. The overdue notices of
+/// an installment not yet late are listed as what follows if it stays unpaid
+/// (`Kind::OverdueIfUnpaid`).
 pub fn upcoming(
     views: &[OrderView],
     prefs: &Prefs,
@@ -300,13 +305,16 @@ pub fn upcoming(
     from: NaiveDate,
     count: usize,
 ) -> Vec<(NaiveDate, Vec<Item>)> {
-    // Notices for installments not yet late are only what would happen if unpaid: not shown.
     let today = views.first().map_or(from, |v| v.today);
     fire_dates(views, prefs, policy, from)
         .into_iter()
         .map(|day| {
             let mut items = due_in_window(views, prefs, policy, overdue_paused, day, day);
-            items.retain(|i| !matches!(i.kind, Kind::Overdue(_)) || i.due_date < today);
+            for i in &mut items {
+                if let (Kind::Overdue(n), true) = (i.kind, i.due_date >= today) {
+                    i.kind = Kind::OverdueIfUnpaid(n);
+                }
+            }
             (day, items)
         })
         .filter(|(_, items)| !items.is_empty())

@@ -1,6 +1,7 @@
 //! `repaybot reminders ACCOUNT_ID`: the operators' view of an account's reminders: the settings,
 //! the bound chat, the scheduler's state and the next planned days (local and UTC, kind, orders
-//! and amounts as of today).
+//! and amounts as of today; the overdue notices that follow only if an installment stays
+//! unpaid are marked `if unpaid`).
 
 use super::{overview, plan::Kind, Overview};
 use crate::cli::{Cli, Failure};
@@ -100,6 +101,10 @@ pub fn render(o: &Overview, settings: &Settings) -> String {
                 Kind::DueToday => "due D0".to_string(),
                 Kind::Overdue(n) if o.overdue_paused => format!("overdue D+{n} (paused)"),
                 Kind::Overdue(n) => format!("overdue D+{n}"),
+                Kind::OverdueIfUnpaid(n) if o.overdue_paused => {
+                    format!("if unpaid D+{n} (paused)")
+                }
+                Kind::OverdueIfUnpaid(n) => format!("if unpaid D+{n}"),
             };
             let _ = writeln!(
                 s,

@@ -12,6 +12,7 @@ mod nlu;
 mod overdue_help;
 mod payment_ids;
 mod reminders;
+mod reminders_plan;
 mod reminders_restart;
 mod same_day;
 mod support;
