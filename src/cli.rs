@@ -195,10 +195,10 @@ fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<
     let kind = Kind::parse(kind)
         .ok_or_else(|| Failure::BadInput(format!("unknown import kind {kind}")))?;
     let name = file.display().to_string();
-    let bytes =
-        std::fs::read(file).map_err(|e| Failure::BadInput(format!("{name}: cannot read: {e}")))?;
+    let input = std::fs::File::open(file)
+        .map_err(|e| Failure::BadInput(format!("{name}: cannot read: {e}")))?;
     let store = open_store(cli)?;
-    match import::import(&store, kind, &name, &bytes, policy) {
+    match import::import_from(&store, kind, &name, Box::new(input), policy) {
         Ok(report) => {
             println!(
                 "{name}: {} added, {} unchanged",

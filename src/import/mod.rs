@@ -67,12 +67,27 @@ pub fn import(
     bytes: &[u8],
     policy: &Policy,
 ) -> Result<ImportReport, ImportFailure> {
-    let table = CsvTable::parse(file, bytes, kind).map_err(|e| ImportFailure::Invalid(vec![e]))?;
+    import_from(store, kind, file, Box::new(bytes), policy)
+}
+
+/// Imports the rows read from `input`, one at a time (the file is never held whole; only the
+/// new records are, for the one transaction). All or nothing.
+pub fn import_from(
+    store: &Store,
+    kind: Kind,
+    file: &str,
+    input: Box<dyn std::io::Read + '_>,
+    policy: &Policy,
+) -> Result<ImportReport, ImportFailure> {
+    let mut table =
+        CsvTable::open(file, input, kind).map_err(|e| ImportFailure::Invalid(vec![e]))?;
     let planned = match kind {
-        Kind::Accounts => validate::accounts(store, &table),
-        Kind::Orders => validate::orders(store, &table),
-        Kind::Payments => validate::payments(store, &table, policy),
+        Kind::Accounts => validate::accounts(store, &mut table),
+        Kind::Orders => validate::orders(store, &mut table),
+        Kind::Payments => validate::payments(store, &mut table, policy),
     };
+    // Whatever stopped validation, the rest of the file is read for its unreadable rows.
+    while table.next_row().is_some() {}
     let plan = match planned {
         Ok(plan) if table.broken_rows.is_empty() => plan,
         Ok(_) => return Err(ImportFailure::Invalid(table.broken_rows)),

@@ -1,6 +1,6 @@
 //! Turning one CSV row into a domain value, with a reason for every field that is wrong.
 
-use super::csvfile::RowRef;
+use super::csvfile::{echo, RowRef};
 use crate::domain::{
     schedule, Account, IdLast4, Language, Method, Money, Order, Payment, PaymentKind, Phone, Terms,
 };
@@ -10,19 +10,52 @@ use std::str::FromStr;
 
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
-/// An id: 1 to 64 characters, no control characters or spaces.
+/// Longest account name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest item name, in characters.
+pub const MAX_ITEM_CHARS: usize = 200;
+/// Longest id, in characters.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// An id: 1 to 64 of `A-Z a-z 0-9 . _ -` (ids end up in keys, file names and messages).
 pub fn id(row: &RowRef, column: &str) -> Result<String, String> {
     let v = row.get(column);
     if v.is_empty() {
         return Err(format!("{column} is empty"));
     }
-    if v.chars().count() > 64 || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if v.chars().count() > MAX_ID_CHARS || !v.chars().all(safe) {
         return Err(format!(
-            "{column} '{}' must be 1 to 64 characters without spaces",
-            v.escape_debug()
+            "{column} '{}' must be 1 to {MAX_ID_CHARS} of the characters A-Z a-z 0-9 . _ -",
+            echo(v)
         ));
     }
     Ok(v.to_string())
+}
+
+/// Marks that reorder displayed text (Unicode bidirectional embeddings, overrides, isolates).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A text shown to people (a name, an item): not empty, at most `max` characters, no control
+/// characters (newlines included) and no bidirectional marks.
+fn display_text<'r>(row: &'r RowRef, column: &str, max: usize) -> Result<&'r str, String> {
+    let v = row.get(column);
+    if v.is_empty() {
+        return Err(format!("{column} is empty"));
+    }
+    if v.chars().count() > max {
+        return Err(format!("{column} is longer than {max} characters"));
+    }
+    if let Some(c) = v.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+        return Err(format!(
+            "{column} '{}' contains the control character U+{:04X} (newlines and direction marks are not allowed)",
+            echo(v),
+            u32::from(c)
+        ));
+    }
+    Ok(v)
 }
 
 pub fn date(row: &RowRef, column: &str) -> Result<NaiveDate, String> {
@@ -35,30 +68,31 @@ pub fn date(row: &RowRef, column: &str) -> Result<NaiveDate, String> {
 }
 
 fn amount(row: &RowRef, column: &str) -> Result<Money, String> {
-    Money::parse_positive(row.get(column)).map_err(|e| format!("{column}: {e}"))
+    let v = row.get(column);
+    if v.chars().count() > 32 {
+        return Err(format!("{column} '{}' is not an amount", echo(v)));
+    }
+    Money::parse_positive(v).map_err(|e| format!("{column}: {e}"))
 }
 
 pub fn account(row: &RowRef) -> Result<Account, String> {
-    let name = row.get("name");
-    if name.is_empty() {
-        return Err("name is empty".into());
-    }
+    let name = display_text(row, "name", MAX_NAME_CHARS)?;
     let phone = Phone::parse(row.get("phone")).ok_or_else(|| {
         format!(
             "phone '{}' is not a mainland mobile number (11 digits starting 13–19)",
-            row.get("phone")
+            echo(row.get("phone"))
         )
     })?;
     let id_last4 = IdLast4::parse(row.get("id_last4"))
         .ok_or("id_last4 must be three digits then a digit or X".to_string())?;
     let language = Language::parse(row.get("language"))
-        .ok_or_else(|| format!("language '{}' must be zh or en", row.get("language")))?;
+        .ok_or_else(|| format!("language '{}' must be zh or en", echo(row.get("language"))))?;
     let tz = match row.get("timezone") {
         "" => DEFAULT_TIMEZONE,
         other => other,
     };
     chrono_tz::Tz::from_str(tz)
-        .map_err(|_| format!("timezone '{tz}' is not an IANA time zone name"))?;
+        .map_err(|_| format!("timezone '{}' is not an IANA time zone name", echo(tz)))?;
     Ok(Account {
         id: id(row, "account_id")?,
         name: name.to_string(),
@@ -70,10 +104,7 @@ pub fn account(row: &RowRef) -> Result<Account, String> {
 }
 
 pub fn order(row: &RowRef) -> Result<Order, String> {
-    let item = row.get("item");
-    if item.is_empty() {
-        return Err("item is empty".into());
-    }
+    let item = display_text(row, "item", MAX_ITEM_CHARS)?;
     let periods: u32 = row
         .get("periods")
         .parse()
@@ -82,13 +113,13 @@ pub fn order(row: &RowRef) -> Result<Order, String> {
         .ok_or_else(|| {
             format!(
                 "periods '{}' must be a whole number from 1 to 60",
-                row.get("periods")
+                echo(row.get("periods"))
             )
         })?;
     let method = Method::parse(row.get("method")).ok_or_else(|| {
         format!(
             "method '{}' must be flat_fee, equal_installment or equal_principal",
-            row.get("method")
+            echo(row.get("method"))
         )
     })?;
     let rate_text = row.get("monthly_rate");
@@ -99,7 +130,10 @@ pub fn order(row: &RowRef) -> Result<Order, String> {
         .flatten()
         .filter(|r| *r >= Decimal::ZERO && *r <= schedule::MAX_MONTHLY_RATE)
         .ok_or_else(|| {
-            format!("monthly_rate '{rate_text}' must be a fraction from 0 to 0.05 (0.006 = 0.6 %)")
+            format!(
+                "monthly_rate '{}' must be a fraction from 0 to 0.05 (0.006 = 0.6 %)",
+                echo(rate_text)
+            )
         })?;
     let terms = Terms {
         principal: amount(row, "principal")?,
@@ -122,7 +156,12 @@ pub fn payment(row: &RowRef) -> Result<(String, Payment), String> {
     let kind = match row.get("kind") {
         "" | "installment" => PaymentKind::Installment,
         "settlement" => PaymentKind::Settlement,
-        other => return Err(format!("kind '{other}' must be installment or settlement")),
+        other => {
+            return Err(format!(
+                "kind '{}' must be installment or settlement",
+                echo(other)
+            ))
+        }
     };
     let p = Payment {
         id: id(row, "payment_id")?,

@@ -32,8 +32,9 @@ pub struct Plan {
 }
 
 /// Collects what is new, skipping rows identical to a known record and refusing different ones.
+/// Each new record is held once (`fresh`), found by id through `seen`.
 struct Dedup<T> {
-    seen: HashMap<String, (T, String)>,
+    seen: HashMap<String, usize>,
     fresh: Vec<Stored<T>>,
     unchanged: usize,
 }
@@ -56,13 +57,12 @@ impl<T: Clone + PartialEq + serde::Serialize> Dedup<T> {
         origin: String,
         stored: Option<Stored<T>>,
     ) -> Result<(), String> {
-        let known = self
-            .seen
-            .get(id)
-            .cloned()
-            .or_else(|| stored.map(|s| (s.data, s.origin)));
+        let known = match self.seen.get(id) {
+            Some(i) => Some((&self.fresh[*i].data, self.fresh[*i].origin.as_str())),
+            None => stored.as_ref().map(|s| (&s.data, s.origin.as_str())),
+        };
         match known {
-            Some((old, _)) if old == value => {
+            Some((old, _)) if *old == value => {
                 self.unchanged += 1;
                 Ok(())
             }
@@ -70,8 +70,7 @@ impl<T: Clone + PartialEq + serde::Serialize> Dedup<T> {
                 "{kind} {id} differs from the one already given at {old_origin}"
             )),
             None => {
-                self.seen
-                    .insert(id.to_string(), (value.clone(), origin.clone()));
+                self.seen.insert(id.to_string(), self.fresh.len());
                 self.fresh.push(Stored::new(origin, value));
                 Ok(())
             }
@@ -87,11 +86,12 @@ fn finish(errors: Vec<ImportError>) -> Result<(), Problem> {
     }
 }
 
-pub fn accounts(store: &Store, table: &CsvTable) -> Result<Plan, Problem> {
+pub fn accounts(store: &Store, table: &mut CsvTable) -> Result<Plan, Problem> {
     let mut errors = Vec::new();
     let mut dedup = Dedup::new();
     let mut phones: HashMap<String, (String, String)> = HashMap::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row() {
+        let row = &row;
         let account = match rows::account(row) {
             Ok(a) => a,
             Err(reason) => {
@@ -132,10 +132,11 @@ pub fn accounts(store: &Store, table: &CsvTable) -> Result<Plan, Problem> {
     })
 }
 
-pub fn orders(store: &Store, table: &CsvTable) -> Result<Plan, Problem> {
+pub fn orders(store: &Store, table: &mut CsvTable) -> Result<Plan, Problem> {
     let mut errors = Vec::new();
     let mut dedup = Dedup::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row() {
+        let row = &row;
         let order = match rows::order(row) {
             Ok(o) => o,
             Err(reason) => {
@@ -173,11 +174,12 @@ pub fn orders(store: &Store, table: &CsvTable) -> Result<Plan, Problem> {
     })
 }
 
-pub fn payments(store: &Store, table: &CsvTable, policy: &Policy) -> Result<Plan, Problem> {
+pub fn payments(store: &Store, table: &mut CsvTable, policy: &Policy) -> Result<Plan, Problem> {
     let mut errors = Vec::new();
     let mut dedup = Dedup::new();
     let mut orders: HashMap<String, Order> = HashMap::new();
-    for row in &table.rows {
+    while let Some(row) = table.next_row() {
+        let row = &row;
         let (order_id, payment) = match rows::payment(row) {
             Ok(p) => p,
             Err(reason) => {

@@ -12,6 +12,8 @@
 //! | `payments`       | payment_id                                   | `Stored<PaymentRow>`      |
 //! | `order_payments` | order_id 0x00 paid_on (YYYY-MM-DD) 0x00 id   | compact payment (below)   |
 //! | `order_rev`      | order_id                                     | u64 big-endian revision   |
+//! | `order_rev`      | `\0payment_seq`                              | u64 BE: last recording sequence of payments |
+//! | `order_rev`      | `\0import_pending`                           | JSON journal of a chunked import in progress |
 //! | `idempotency`    | idempotency key of a chat payment            | payment_id                |
 //! | `sessions`       | chat key (e.g. `term:A1001`, `tg:12345`)      | `Stored<Session>`         |
 //! | `chat`           | `bind/<chat>`                                | `Stored<String>` account  |
@@ -42,10 +44,11 @@
 //! sent, the wake) changes in the same transaction as its index entry (src/reminders/index.rs).
 //! | `updates`        | Telegram update id, u64 big-endian           | empty (processed marker)  |
 //!
-//! `order_payments` sorts by date then id, so an order's payments come back in allocation order
-//! from one prefix scan, and each value is the payment itself (`records::payment_index_value`:
-//! tag 1, kind, `Decimal::serialize` amount, paid_on days) so a statement reads no `payments`
-//! record. The `account_orders` value is the order's disclosed annual rate (`view::annual_rate_of`),
+//! `order_payments` sorts by date then id, so an order's payments come back by date from one
+//! prefix scan, and each value is the payment itself (`records::payment_index_value`: tag 2,
+//! kind, `Decimal::serialize` amount, paid_on days, recording sequence; tag 1 has no sequence)
+//! so a statement reads no `payments` record. Replay order is date, then recording sequence
+//! (one per chat payment or import file, from `\0payment_seq`), then id (`sort_for_replay`). The `account_orders` value is the order's disclosed annual rate (`view::annual_rate_of`),
 //! computed once at import. Both values are derived copies: an empty value (older data) is
 //! recomputed from `orders` / `payments` on read. Per-chat records are keyed `<kind>/<chat>` so
 //! `Store::forget_chat` (privacy.rs) finds them. `order_rev` is bumped by every payment so concurrent writers conflict.
@@ -53,19 +56,21 @@
 mod agreements;
 mod cases;
 mod chat_records;
+mod import_commit;
 mod privacy;
 mod records;
 mod tickets;
 mod writes;
 
 pub use agreements::{AgreementOutcome, RestructureRequest};
+pub use import_commit::ImportBatch;
 pub use privacy::UPDATES_KEPT;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use tickets::{
     close as close_ticket, AgentRef, Decision, DecisionKind, NewTicket, Note, SupportForgotten,
     Ticket, TicketReason, TicketStatus, TranscriptTurn, TRANSCRIPT_TURNS,
 };
-pub use writes::{ImportBatch, PaymentOutcome, PaymentWriteError};
+pub use writes::{PaymentOutcome, PaymentWriteError};
 
 use crate::domain::{view, Account, AccountBill, Order, Payment, Policy};
 use anyhow::{Context, Result};
@@ -136,7 +141,7 @@ impl Store {
     }
 
     fn from_db(db: sled::Db) -> Result<Store> {
-        Ok(Store {
+        let store = Store {
             accounts: db.open_tree("accounts")?,
             phones: db.open_tree("phones")?,
             orders: db.open_tree("orders")?,
@@ -153,7 +158,9 @@ impl Store {
             remind_state: db.open_tree("remind_state")?,
             updates: db.open_tree("updates")?,
             db,
-        })
+        };
+        store.recover_import()?;
+        Ok(store)
     }
 
     /// Blocks until everything written so far is on disk.

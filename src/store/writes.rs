@@ -1,27 +1,14 @@
-//! Writes that change several trees: an import batch and a payment from the chat. Each runs in
-//! one sled transaction and is flushed before it returns, so success means durable.
+//! A payment from the chat, written to several trees in one sled transaction and flushed before
+//! it returns (success means durable), and the helpers every payment write shares: the order's
+//! revision, the recording sequence, the check that an id is not taken by another payment.
 
 use super::records::{payment_index_value, PaymentRow, Stored};
 use super::{composite_key, Store};
 use crate::domain::agreement::effective_schedule;
-use crate::domain::{
-    schedule, view, Account, Allocation, Method, Order, Payment, PaymentError, Policy,
-};
+use crate::domain::{Allocation, Order, Payment, PaymentError, Policy};
 use anyhow::{Context, Result};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
-use std::collections::{BTreeMap, HashMap};
-
-/// Everything one import file adds, already validated against the store.
-#[derive(Default)]
-pub struct ImportBatch {
-    pub accounts: Vec<Stored<Account>>,
-    pub orders: Vec<Stored<Order>>,
-    pub payments: Vec<Stored<PaymentRow>>,
-}
-
-/// Imports at least this large are read back after the commit (`Store::settle`).
-const SETTLE_FROM: usize = 1000;
 
 /// What happened to a payment the chat asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,99 +86,6 @@ pub(super) fn bump_rev<E>(
 }
 
 impl Store {
-    /// Writes a validated import in one transaction and flushes it.
-    pub fn commit_import(&self, batch: &ImportBatch) -> Result<()> {
-        // Derived values are computed before the transaction, whose closure may run again.
-        let rates = annual_rates(&batch.orders);
-        let mut new_payments: BTreeMap<&str, u64> = BTreeMap::new();
-        for p in &batch.payments {
-            *new_payments.entry(p.data.order_id.as_str()).or_default() += 1;
-        }
-        let trees = (
-            &self.accounts,
-            &self.phones,
-            &self.orders,
-            &self.account_orders,
-            &self.payments,
-            &self.order_payments,
-            &self.order_rev,
-        );
-        trees
-            .transaction(
-                |(
-                    accounts,
-                    phones,
-                    orders,
-                    account_orders,
-                    payments,
-                    order_payments,
-                    order_rev,
-                )| {
-                    for a in &batch.accounts {
-                        accounts.insert(a.data.id.as_bytes(), a.to_bytes())?;
-                        phones.insert(a.data.phone.as_str().as_bytes(), a.data.id.as_bytes())?;
-                    }
-                    for (o, rate) in batch.orders.iter().zip(&rates) {
-                        orders.insert(o.data.id.as_bytes(), o.to_bytes())?;
-                        account_orders.insert(
-                            composite_key(&[&o.data.account_id, &o.data.id]),
-                            rate.as_bytes(),
-                        )?;
-                    }
-                    // One recording sequence for the whole file: its rows keep id order.
-                    let seq = if batch.payments.is_empty() {
-                        0
-                    } else {
-                        take_payment_seq(order_rev)?
-                    };
-                    for p in &batch.payments {
-                        let row = &p.data;
-                        let stored = Stored {
-                            data: PaymentRow { seq, ..row.clone() },
-                            ..p.clone()
-                        };
-                        payments.insert(row.payment.id.as_bytes(), stored.to_bytes())?;
-                        let date = row.payment.paid_on.to_string();
-                        order_payments.insert(
-                            composite_key(&[&row.order_id, &date, &row.payment.id]),
-                            payment_index_value(&row.payment, seq),
-                        )?;
-                    }
-                    for (order_id, n) in &new_payments {
-                        bump_rev(order_rev, order_id, *n)?;
-                    }
-                    Ok(())
-                },
-            )
-            .map_err(|e: TransactionError<anyhow::Error>| {
-                anyhow::anyhow!("import transaction failed: {e:?}")
-            })?;
-        self.flush()?;
-        self.settle(batch)
-    }
-
-    /// Reads back every key a large import wrote. sled leaves work behind a big transaction
-    /// (old node versions to free, nodes to split); each read does a share of it, so this pays
-    /// it during the import instead of on the first statements after it. Cost ∝ the batch.
-    fn settle(&self, batch: &ImportBatch) -> Result<()> {
-        if batch.accounts.len() + batch.orders.len() + batch.payments.len() < SETTLE_FROM {
-            return Ok(());
-        }
-        for o in &batch.orders {
-            self.orders.get(o.data.id.as_bytes())?;
-            let key = composite_key(&[&o.data.account_id, &o.data.id]);
-            self.account_orders.get(key)?;
-        }
-        for p in &batch.payments {
-            let row = &p.data;
-            self.payments.get(row.payment.id.as_bytes())?;
-            let date = row.payment.paid_on.to_string();
-            let key = composite_key(&[&row.order_id, &date, &row.payment.id]);
-            self.order_payments.get(key)?;
-        }
-        Ok(())
-    }
-
     fn order_rev_now(&self, order_id: &str) -> Result<Option<sled::IVec>> {
         Ok(self.order_rev.get(order_id.as_bytes())?)
     }
@@ -328,29 +222,4 @@ fn replay_allocating(
         }
     }
     Ok(allocation)
-}
-
-/// The annual rate text of each order (`view::annual_rate_of`), computed once per distinct
-/// set of terms: the IRR depends only on principal, periods, method and rate, exactly as given
-/// (`Decimal::serialize` keeps the scale), and on whether the dates fit the calendar.
-fn annual_rates(orders: &[Stored<Order>]) -> Vec<String> {
-    type Key = ([u8; 16], u32, Method, [u8; 16], bool);
-    let mut memo: HashMap<Key, String> = HashMap::new();
-    orders
-        .iter()
-        .map(|o| {
-            let t = &o.data.terms;
-            let key = (
-                t.principal.0.serialize(),
-                t.periods,
-                t.method,
-                t.monthly_rate.serialize(),
-                // The last due date exists iff every due date does (else the schedule is empty).
-                schedule::due_date(t.first_due_date, t.periods).is_some(),
-            );
-            memo.entry(key)
-                .or_insert_with(|| view::annual_rate_of_terms(&o.data).to_string())
-                .clone()
-        })
-        .collect()
 }
