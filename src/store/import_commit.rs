@@ -80,6 +80,13 @@ struct Chunk<'a> {
 impl Store {
     /// Writes a validated import (all or nothing, see the module) and flushes it.
     pub fn commit_import(&self, batch: &ImportBatch) -> Result<()> {
+        self.commit_import_until(batch, usize::MAX)
+    }
+
+    /// `commit_import` that stops after `chunks` chunks as a crash would, journal left behind:
+    /// for the test of `recover_import`.
+    #[doc(hidden)]
+    pub fn commit_import_until(&self, batch: &ImportBatch, chunks: usize) -> Result<()> {
         // Derived values are computed before the transactions, whose closures may run again.
         let rates = annual_rates(&batch.orders);
         // One recording sequence for the whole file: its rows keep id order.
@@ -96,17 +103,21 @@ impl Store {
             self.order_rev.insert(JOURNAL_KEY, journal)?;
             self.flush()?;
         }
-        for (i, accounts) in chunks(&batch.accounts) {
-            self.commit_chunk(&chunk(accounts, &[], &[], &[]), seq)
-                .with_context(|| format!("import chunk {i}"))?;
-        }
-        for (i, orders) in chunks(&batch.orders) {
-            let rates = &rates[i * CHUNK..i * CHUNK + orders.len()];
-            self.commit_chunk(&chunk(&[], orders, rates, &[]), seq)
-                .with_context(|| format!("import chunk {i}"))?;
-        }
-        for (i, payments) in chunks(&batch.payments) {
-            self.commit_chunk(&chunk(&[], &[], &[], payments), seq)
+        let accounts = batch
+            .accounts
+            .chunks(CHUNK)
+            .map(|a| chunk(a, &[], &[], &[]));
+        let orders = (batch.orders.chunks(CHUNK).zip(rates.chunks(CHUNK)))
+            .map(|(o, r)| chunk(&[], o, r, &[]));
+        let payments = batch
+            .payments
+            .chunks(CHUNK)
+            .map(|p| chunk(&[], &[], &[], p));
+        for (i, c) in accounts.chain(orders).chain(payments).enumerate() {
+            if i == chunks {
+                return Ok(());
+            }
+            self.commit_chunk(&c, seq)
                 .with_context(|| format!("import chunk {i}"))?;
         }
         if chunked {
@@ -232,10 +243,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-fn chunks<T>(items: &[T]) -> impl Iterator<Item = (usize, &[T])> {
-    items.chunks(CHUNK).enumerate()
 }
 
 fn chunk<'a>(

@@ -6,6 +6,7 @@ mod domain;
 mod domain_props;
 mod fake_telegram;
 mod import;
+mod import_hardening;
 mod ledger_props;
 mod negotiation;
 mod nlu;
