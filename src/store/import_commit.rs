@@ -94,7 +94,7 @@ impl Store {
             0
         } else {
             self.order_rev
-                .transaction(|t| take_payment_seq::<()>(t))
+                .transaction(take_payment_seq::<()>)
                 .map_err(|e| anyhow::anyhow!("taking a payment sequence: {e:?}"))?
         };
         let chunked = batch.len() > CHUNK;

@@ -203,3 +203,31 @@ fn payment_records_without_a_sequence_still_load() {
     let row: Stored<PaymentRow> = serde_json::from_str(old).unwrap();
     assert_eq!((row.data.seq, row.data.payment.id.as_str()), (0, "P1"));
 }
+
+#[test]
+fn an_import_row_that_no_longer_fits_after_a_chat_payment_the_same_day_names_its_line() {
+    let store = demo_store();
+    let policy = Policy::default();
+    // The customer clears almost everything in the chat on day T …
+    let bill = store.bill("A1003", date(T), &policy).unwrap();
+    let order = bill
+        .orders
+        .iter()
+        .find(|o| o.order.id == LATE_ORDER)
+        .unwrap();
+    let owed: repaybot::domain::Money = order.installments.iter().map(|i| i.remaining).sum();
+    let most = owed - money("1.00");
+    let chat = chat_payment("C-MOST", &most.to_string(), T);
+    store
+        .record_payment(LATE_ORDER, chat, "k-most", "chat:t", &policy)
+        .unwrap();
+    // … then the shop's file has a payment that day: it is replayed after the chat's, too large.
+    let rows = format!("OK-1,{LATE_ORDER},0.50,{T},\nBIG-1,{LATE_ORDER},100.00,{T},\n");
+    let e = import_payments(&store, "late.csv", &rows).unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("late.csv:3: payment BIG-1: payment 100.00 is larger than"),
+        "{e:?}"
+    );
+    store.bill("A1003", date(T), &policy).unwrap();
+}
