@@ -156,6 +156,14 @@ pub(super) fn build_state(
             );
         }
     }
+    if st.confirm && !st.on.keys().any(|k| k.get_ref() == "affirm") {
+        let at = st.say.first().or(st.expect.as_ref());
+        let msg = "a confirm step needs on.affirm".to_string();
+        match at {
+            Some(s) => l.at(file, s, msg),
+            None => l.err(&file.path, 1, msg),
+        }
+    }
     if st.is_final {
         if let Some(b) = st.buttons.first() {
             let msg = "a final state cannot have buttons (the session is back in the menu)";
@@ -216,6 +224,7 @@ pub(super) fn build_state(
         events,
         is_final: st.is_final,
         contact: st.contact.as_ref().map(|c| c.get_ref().clone()),
+        confirm: st.confirm,
     }
 }
 

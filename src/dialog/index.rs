@@ -32,6 +32,8 @@ pub struct State {
     pub choices: Option<Choices>,
     /// Text key of the contact button's label: the reply asks for the phone through it.
     pub contact: Option<String>,
+    /// Only an unambiguous yes (see [`Flows::is_plain_yes`]) follows `on.affirm` when typed.
+    pub confirm: bool,
 }
 
 /// Run-time buttons: one per line `value<TAB>label` of var `from`; a press sets var `set`.
@@ -58,6 +60,38 @@ pub struct Flows {
     pub(crate) flows: BTreeMap<String, Flow>,
     pub(crate) zh: BTreeMap<String, String>,
     pub(crate) en: BTreeMap<String, String>,
+    /// Normalised replies of `dialogs/confirm.toml` (see [`normalize_yes`]).
+    pub(crate) plain_yes: Vec<String>,
+}
+
+impl Flows {
+    /// Whether a typed reply is, on its own, an unambiguous yes: one of `dialogs/confirm.toml`
+    /// after trimming, lower case and dropping trailing full stops or exclamation marks.
+    /// "确认吗", "ok?", "确认不了", "ok no" are not.
+    pub fn is_plain_yes(&self, raw: &str) -> bool {
+        let reply = normalize_yes(raw);
+        !reply.is_empty() && self.plain_yes.iter().any(|y| *y == reply)
+    }
+}
+
+/// Trim, lower case, full-width letters folded, trailing `.` `。` `!` `！` `~` dropped; a
+/// question mark is kept (a question is never a yes).
+pub(crate) fn normalize_yes(raw: &str) -> String {
+    let folded: String = raw
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' if c != '\u{FF1F}' && c != '\u{FF01}' => {
+                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+            }
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    folded
+        .trim_end_matches(['.', '。', '!', '！', '~', '～', ' '])
+        .trim()
+        .to_string()
 }
 
 /// The text of `dialogs check`: "ok: N flows, M states, K texts" or one error per line.

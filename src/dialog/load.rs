@@ -2,8 +2,8 @@
 //! and line. Never reads disk: the app passes the files' text in.
 
 use super::check::{build_flow, reachability};
-use super::index::Flows;
-use super::model::{line_of, RawFlow, RawTexts, S};
+use super::index::{normalize_yes, Flows};
+use super::model::{line_of, RawConfirm, RawFlow, RawTexts, S};
 use super::render::placeholders;
 use super::{Known, Lang, LoadError, SourceFile};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +33,11 @@ fn is_flow_path(p: &str) -> bool {
         },
     };
     !after.is_empty() && !after.contains('/')
+}
+
+/// `dialogs/confirm.toml` (or `confirm.toml` at the root of a checked folder).
+fn is_confirm_path(p: &str) -> bool {
+    p == "confirm.toml" || p.ends_with("/confirm.toml") && !p.contains("/flows/")
 }
 
 fn text_lang(p: &str) -> Option<Lang> {
@@ -133,8 +138,19 @@ impl Flows {
         let (mut saw_zh, mut saw_en) = (false, false);
         let mut raws: Vec<(&SourceFile, RawFlow)> = Vec::new();
         let mut base = String::new();
+        let mut plain_yes: Vec<String> = Vec::new();
         for file in files {
-            if is_flow_path(&file.path) {
+            if is_confirm_path(&file.path) {
+                if let Some(raw) = l.parse::<RawConfirm>(file) {
+                    for y in &raw.yes {
+                        let yes = normalize_yes(y.get_ref());
+                        if yes.is_empty() || yes.ends_with(['?', '？']) {
+                            l.at(file, y, format!("`{}` is not a plain yes", y.get_ref()));
+                        }
+                        plain_yes.push(yes);
+                    }
+                }
+            } else if is_flow_path(&file.path) {
                 if let Some((b, _)) = file.path.rsplit_once("flows/") {
                     base = b.to_string();
                 }
@@ -202,6 +218,22 @@ impl Flows {
             flows.insert(flow.name.clone(), flow);
         }
         reachability(&mut l, &unique, &flows);
+        let confirming = flows.values().any(|f| f.states.values().any(|s| s.confirm));
+        if confirming && plain_yes.is_empty() {
+            let path = format!("{base}confirm.toml");
+            l.err(
+                &path,
+                0,
+                "confirm steps need the plain yeses of confirm.toml".into(),
+            );
+        }
+        for &(map, lang) in &texts {
+            if confirming && !map.contains_key("common.confirm_unclear") {
+                let path = format!("{base}text/{lang}.toml");
+                let msg = format!("required text `common.confirm_unclear` missing in {lang}");
+                l.err(&path, 0, msg);
+            }
+        }
         if !l.errors.is_empty() {
             return Err(l.errors);
         }
@@ -211,6 +243,7 @@ impl Flows {
             flows,
             zh: strip(zh),
             en: strip(en),
+            plain_yes,
         })
     }
 }

@@ -22,6 +22,7 @@
 //! events = { payment_ok = "receipt" }  # app events -> target; the state waits for them
 //! final = true                   # after the reply, the session returns to menu idle
 //! contact = "bind.btn_share"     # label of a "share my phone number" button (needs expect = "phone")
+//! confirm = true                 # money or agreement step: only an unambiguous yes confirms
 //! ```
 //!
 //! Targets: `state` (same flow), `flow.state`, `flow` (its start), `@menu` (menu start, vars
@@ -85,6 +86,18 @@ pub struct RawState {
     /// (Telegram's contact button); needs `expect = "phone"`. Terminals ignore it.
     #[serde(default)]
     pub contact: Option<S>,
+    /// A step that moves money or makes an agreement: a typed reply confirms (`on.affirm`) only
+    /// when it is one of the unambiguous yeses of `dialogs/confirm.toml`; anything else that
+    /// reads as a yes gets the question again. Needs `on.affirm`.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// `dialogs/confirm.toml`: the typed replies that confirm a `confirm = true` step on their own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfirm {
+    pub yes: Vec<S>,
 }
 
 /// Buttons made at run time from a var the app filled (one line `value<TAB>label` each):

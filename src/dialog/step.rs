@@ -304,6 +304,10 @@ impl Run<'_> {
             }
             _ => {}
         }
+        if st.confirm && m.intent == "affirm" && !self.flows.is_plain_yes(raw) {
+            // Money moves only on a plain yes: anything less asks again, with the buttons.
+            return self.reply(vec!["common.confirm_unclear".to_string()]);
+        }
         if let Some(t) = st.on.get(m.intent) {
             understood(self);
             self.keep_slots(m);

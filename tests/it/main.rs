@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test module of the project.
 
 mod chat_robustness;
+mod confirm_strict;
 mod dialog;
 mod domain;
 mod domain_props;
