@@ -53,6 +53,7 @@
 mod agreements;
 mod cases;
 mod chat_records;
+pub mod events;
 mod privacy;
 mod records;
 mod tickets;

@@ -8,6 +8,7 @@ mod fake_telegram;
 mod import;
 mod negotiation;
 mod nlu;
+mod ops;
 mod reminders;
 mod support;
 mod telegram_e2e;

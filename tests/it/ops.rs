@@ -1,0 +1,4 @@
+//! Operations (SPEC 2.6): events for the report, the report itself, metrics and health,
+//! progress on long work.
+
+mod events;
