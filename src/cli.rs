@@ -94,6 +94,22 @@ pub enum Command {
         #[arg(long, env = "REPAYBOT_CLOCK_START", value_parser = parse_instant)]
         clock_start: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// The operations report (SPEC 2.6): conversations, containment, tickets, understanding,
+    /// payments, reminders and negotiation outcomes, from the recorded events (last 30 days by default).
+    Report {
+        /// First day (YYYY-MM-DD, shop time); default 29 days before --to.
+        #[arg(long, value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// Last day (YYYY-MM-DD, shop time); default today.
+        #[arg(long, value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// The report as JSON.
+        #[arg(long, conflicts_with = "html")]
+        json: bool,
+        /// Write one self-contained HTML page with charts to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
         account_id: String,
@@ -158,6 +174,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::reminders::report::run(&cli, &settings, account_id, *days)
         }
         Command::Serve { .. } => run_serve(&cli, settings),
+        Command::Report { .. } => crate::report::run(&cli, &settings),
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
 }

@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod import;
 pub mod nlu;
 pub mod reminders;
+pub mod report;
 pub mod settings;
 pub mod statement;
 pub mod store;

@@ -133,12 +133,22 @@ impl Event {
         }
     }
 
-    /// A not-understood message event, its text redacted here.
+    /// A not-understood message event, its text redacted here (digits masked, shortened).
     pub fn not_understood(chat: &str, text: &str) -> Event {
         Event::NotUnderstood {
             chat: chat.to_string(),
             text: redact_unknown(text),
         }
+    }
+
+    /// `not_understood` after the support redaction of the bound account (its holder's name
+    /// and ID last four become `*`): what the turn hook should call when the chat is bound.
+    pub fn not_understood_of(
+        chat: &str,
+        text: &str,
+        account: Option<&crate::domain::Account>,
+    ) -> Event {
+        Event::not_understood(chat, &crate::support::redact(text, account))
     }
 }
 

@@ -2,3 +2,4 @@
 //! progress on long work.
 
 mod events;
+mod report;
