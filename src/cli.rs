@@ -93,6 +93,9 @@ pub enum Command {
         /// demo data). Without it, --today fixes the day and the clock keeps the real time of day.
         #[arg(long, env = "REPAYBOT_CLOCK_START", value_parser = parse_instant)]
         clock_start: Option<chrono::DateTime<chrono::Utc>>,
+        /// Serve GET /metrics (Prometheus) and GET /healthz on this address, e.g. 127.0.0.1:9184.
+        #[arg(long, env = "REPAYBOT_METRICS_LISTEN")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
     /// The operations report (SPEC 2.6): conversations, containment, tickets, understanding,
     /// payments, reminders and negotiation outcomes, from the recorded events (last 30 days by default).
@@ -300,6 +303,7 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         api_url,
         send_limits,
         flood,
+        metrics_listen,
         ..
     } = &cli.command
     else {
@@ -327,6 +331,15 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     if loaded {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
+    crate::store::events::prune_logged(
+        &store,
+        clock_start.unwrap_or_else(chrono::Utc::now),
+        settings.ops.keep_days,
+    );
+    let _metrics = metrics_listen
+        .map(|a| crate::ops::spawn_metrics_server(a, crate::ops::OpsState::global(store.clone())))
+        .transpose()
+        .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let app = crate::app::App::new(store, settings)?;
     let opts = crate::telegram::ServeOptions {
         token,

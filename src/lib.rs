@@ -11,6 +11,7 @@ pub mod domain;
 pub mod embedded;
 pub mod import;
 pub mod nlu;
+pub mod ops;
 pub mod reminders;
 pub mod report;
 pub mod settings;

@@ -311,6 +311,16 @@ impl Store {
     }
 }
 
+/// `Store::prune_events` for a long-running caller (serve at start, the scheduler daily):
+/// logs how many were removed, or the error, and goes on.
+pub fn prune_logged(store: &Store, now: DateTime<Utc>, keep_days: u32) {
+    match store.prune_events(now, keep_days) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, keep_days, "old operations events pruned"),
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not prune operations events"),
+    }
+}
+
 /// `Store::forget_chat_events`, named for the `/forget` hook.
 pub fn forget_chat(store: &Store, chat: &str) -> Result<usize> {
     store.forget_chat_events(chat)

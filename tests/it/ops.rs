@@ -2,4 +2,6 @@
 //! progress on long work.
 
 mod events;
+mod metrics;
 mod report;
+mod serve;
