@@ -218,8 +218,13 @@ fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<
     let bytes =
         std::fs::read(file).map_err(|e| Failure::BadInput(format!("{name}: cannot read: {e}")))?;
     let store = open_store(cli)?;
+    // Progress is approximated at start and end until the streaming importer reports per row.
+    let total = bytes.len() as u64;
+    let mut progress = crate::ops::progress::Progress::new(format!("import {name}"), total);
     match import::import(&store, kind, &name, &bytes, policy) {
         Ok(report) => {
+            progress.inc(total);
+            progress.finish((report.added + report.unchanged) as u64);
             println!(
                 "{name}: {} added, {} unchanged",
                 report.added, report.unchanged

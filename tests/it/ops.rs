@@ -3,5 +3,6 @@
 
 mod events;
 mod metrics;
+mod progress;
 mod report;
 mod serve;
