@@ -32,8 +32,18 @@ pub struct Cli {
     /// Fixes the calendar date (YYYY-MM-DD) for demos and tests.
     #[arg(long, env = "REPAYBOT_TODAY", global = true, value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+    /// Log lines as text or as one JSON object per line (for log collectors).
+    #[arg(long, env = "REPAYBOT_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -314,7 +324,7 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     else {
         return Ok(());
     };
-    init_logs();
+    init_logs(cli.log_format);
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -361,14 +371,18 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Logs to stderr at info (RUST_LOG overrides): ids only, never message text.
-fn init_logs() {
+/// Logs to stderr at info (RUST_LOG overrides): ids only, never message text; as JSON lines
+/// with `--log-format json`.
+fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
 }
 
 fn run_nlu(cli: &Cli) -> Result<(), Failure> {

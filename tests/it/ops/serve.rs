@@ -1,11 +1,12 @@
 //! `serve --metrics-listen`: the real binary against the fake Bot API serves `/metrics` with
-//! every name of SPEC 2.6 and `/healthz`, and still stops cleanly on SIGTERM.
+//! every name of SPEC 2.6 and `/healthz`, and still stops cleanly on SIGTERM; with
+//! `--log-format json` every log line is one JSON object.
 
 use crate::fake_telegram::FakeTelegram;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SPEC_NAMES: [&str; 12] = [
+pub const SPEC_NAMES: [&str; 12] = [
     "repaybot_updates_total",
     "repaybot_turns_total",
     "repaybot_turn_seconds",
@@ -43,26 +44,29 @@ fn try_get(addr: &str, path: &str) -> Option<(u16, String)> {
 }
 
 #[test]
-fn serve_with_metrics_listen_serves_the_spec_metric_names_and_healthz() {
+fn serve_with_metrics_listen_serves_the_spec_metric_names_healthz_and_json_logs() {
     let token = "123456:TEST-token_for-fake";
     let fake = FakeTelegram::start(token);
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
+    let log = dir.path().join("serve.log");
+    let data = dir.path().join("data");
     let mut child = Command::new(env!("CARGO_BIN_EXE_repaybot"))
         .args([
             "--data-dir",
-            dir.path().to_str().unwrap(),
+            data.to_str().unwrap(),
             "--today",
             "2026-11-21",
-            "serve",
         ])
+        .args(["--log-format", "json", "serve"])
         .args(["--api-url", &fake.url()])
         .env("REPAYBOT_METRICS_LISTEN", &addr)
         .env("TELOXIDE_TOKEN", token)
         .env_remove("REPAYBOT_WEBHOOK_SECRET")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -100,5 +104,21 @@ fn serve_with_metrics_listen_serves_the_spec_metric_names_and_healthz() {
         assert!(Instant::now() < deadline, "serve did not stop");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(status.success(), "serve exited with {status}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "serve exited with {status}:\n{log}");
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("serving /metrics and /healthz")),
+        "{log}"
+    );
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
 }
