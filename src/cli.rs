@@ -32,8 +32,18 @@ pub struct Cli {
     /// Fixes the calendar date (YYYY-MM-DD) for demos and tests.
     #[arg(long, env = "REPAYBOT_TODAY", global = true, value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+    /// Log lines as text or as one JSON object per line (for log collectors).
+    #[arg(long, env = "REPAYBOT_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,6 +103,25 @@ pub enum Command {
         /// demo data). Without it, --today fixes the day and the clock keeps the real time of day.
         #[arg(long, env = "REPAYBOT_CLOCK_START", value_parser = parse_instant)]
         clock_start: Option<chrono::DateTime<chrono::Utc>>,
+        /// Serve GET /metrics (Prometheus) and GET /healthz on this address, e.g. 127.0.0.1:9184.
+        #[arg(long, env = "REPAYBOT_METRICS_LISTEN")]
+        metrics_listen: Option<std::net::SocketAddr>,
+    },
+    /// The operations report (SPEC 2.6): conversations, containment, tickets, understanding,
+    /// payments, reminders and negotiation outcomes, from the recorded events (last 30 days by default).
+    Report {
+        /// First day (YYYY-MM-DD, shop time); default 29 days before --to.
+        #[arg(long, value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// Last day (YYYY-MM-DD, shop time); default today.
+        #[arg(long, value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// The report as JSON.
+        #[arg(long, conflicts_with = "html")]
+        json: bool,
+        /// Write one self-contained HTML page with charts to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
@@ -158,6 +187,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::reminders::report::run(&cli, &settings, account_id, *days)
         }
         Command::Serve { .. } => run_serve(&cli, settings),
+        Command::Report { .. } => crate::report::run(&cli, &settings),
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
 }
@@ -198,8 +228,15 @@ fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<
     let input = std::fs::File::open(file)
         .map_err(|e| Failure::BadInput(format!("{name}: cannot read: {e}")))?;
     let store = open_store(cli)?;
-    match import::import_from(&store, kind, &name, Box::new(input), policy) {
+    let total = input.metadata().map_or(0, |m| m.len());
+    let mut progress = crate::ops::progress::Progress::new(format!("import {name}"), total);
+    let reader = crate::ops::progress::ProgressReader {
+        inner: std::io::BufReader::new(input),
+        progress: &mut progress,
+    };
+    match import::import_from(&store, kind, &name, Box::new(reader), policy) {
         Ok(report) => {
+            progress.finish((report.added + report.unchanged) as u64);
             println!(
                 "{name}: {} added, {} unchanged",
                 report.added, report.unchanged
@@ -283,12 +320,13 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         api_url,
         send_limits,
         flood,
+        metrics_listen,
         ..
     } = &cli.command
     else {
         return Ok(());
     };
-    init_logs();
+    init_logs(cli.log_format);
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -310,6 +348,15 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     if loaded {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
+    crate::store::events::prune_logged(
+        &store,
+        clock_start.unwrap_or_else(chrono::Utc::now),
+        settings.ops.keep_days,
+    );
+    let _metrics = metrics_listen
+        .map(|a| crate::ops::spawn_metrics_server(a, crate::ops::OpsState::global(store.clone())))
+        .transpose()
+        .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let app = crate::app::App::new(store, settings)?;
     let opts = crate::telegram::ServeOptions {
         token,
@@ -326,14 +373,18 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Logs to stderr at info (RUST_LOG overrides): ids only, never message text.
-fn init_logs() {
+/// Logs to stderr at info (RUST_LOG overrides): ids only, never message text; as JSON lines
+/// with `--log-format json`.
+fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
 }
 
 fn run_nlu(cli: &Cli) -> Result<(), Failure> {

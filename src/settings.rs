@@ -14,6 +14,36 @@ pub struct Settings {
     pub support: crate::support::SupportSettings,
     /// Reminder defaults of SPEC 4.10 (`[reminders]`).
     pub reminders: crate::reminders::RemindPolicy,
+    /// Operations (`[ops]`, SPEC 2.6): how long report events are kept.
+    pub ops: OpsSettings,
+}
+
+/// `[ops]`: the operations events behind `repaybot report`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpsSettings {
+    /// Events older than this many days are pruned (default 400: a year and a season to compare).
+    pub keep_days: u32,
+}
+
+impl Default for OpsSettings {
+    fn default() -> Self {
+        OpsSettings { keep_days: 400 }
+    }
+}
+
+impl OpsSettings {
+    /// Every problem with the values, worded for the operator.
+    pub fn problems(&self) -> Vec<String> {
+        if (1..=3650).contains(&self.keep_days) {
+            Vec::new()
+        } else {
+            vec![format!(
+                "ops.keep_days is {}: it must be between 1 and 3650",
+                self.keep_days
+            )]
+        }
+    }
 }
 
 /// Which payment gateway repays orders from the chat.
@@ -47,6 +77,7 @@ impl Settings {
         let mut problems = settings.policy.problems();
         problems.extend(settings.support.problems());
         problems.extend(settings.reminders.problems());
+        problems.extend(settings.ops.problems());
         if !problems.is_empty() {
             bail!("invalid settings: {}", problems.join("; "));
         }

@@ -43,6 +43,8 @@
 //! now finds every account with something due; `remind_state` (handled-through date, last day
 //! sent, the wake) changes in the same transaction as its index entry (src/reminders/index.rs).
 //! | `updates`        | Telegram update id, u64 big-endian           | empty (processed marker)  |
+//! | `events`         | UTC seconds (i64 BE, sign flipped), seq u64 BE | operations event (events.rs) |
+//! | `events_chat`    | chat 0x00 `events` key                       | empty: the chat's events  |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back by date from one
 //! prefix scan, and each value is the payment itself (`records::payment_index_value`: tag 2,
@@ -56,6 +58,7 @@
 mod agreements;
 mod cases;
 mod chat_records;
+pub mod events;
 mod import_commit;
 mod privacy;
 mod records;

@@ -14,7 +14,8 @@ impl Store {
     ///   `<kind>/<chat>`);
     /// - the bound account's reminder settings (`chat/remind/<account>`): with the binding gone
     ///   the scheduler has no chat to remind, and a new binding starts from the defaults;
-    /// - the support transcript of the chat (`support/tx/<chat>`), and its open ticket is closed.
+    /// - the support transcript of the chat (`support/tx/<chat>`), and its open ticket is closed;
+    /// - the chat's operations events (`events`, via `events_chat`; events.rs).
     ///
     /// It keeps what the shop must keep: accounts, orders, payments, payment idempotency keys,
     /// agreements (on the orders), hardship cases and tickets. Engineers adding per-chat data: key
@@ -26,6 +27,7 @@ impl Store {
             self.chat.remove(format!("remind/{account}").as_bytes())?;
         }
         self.forget_support(chat, now)?;
+        self.forget_chat_events(chat)?;
         self.unbind_without_flush(chat)?;
         let suffix = format!("/{chat}");
         let mut doomed = Vec::new();

@@ -11,6 +11,7 @@ mod import_hardening;
 mod ledger_props;
 mod negotiation;
 mod nlu;
+mod ops;
 mod overdue_help;
 mod payment_ids;
 mod reminders;

@@ -1,0 +1,77 @@
+//! The liveness of the Telegram front end for `/healthz`: long polling marks itself alive after
+//! every answered `getUpdates`; webhook mode sets a flag once the webhook is registered. The
+//! front end never reads this; only the health endpoint does.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long polling may stay silent before `/healthz` says 503 (Telegram's long-poll timeout
+/// plus slack).
+pub const DEFAULT_MAX_SILENCE: Duration = Duration::from_secs(90);
+
+#[derive(Debug)]
+struct Inner {
+    last_poll: Mutex<Option<Instant>>,
+    webhook: AtomicBool,
+    max_silence: Duration,
+}
+
+/// A shared handle; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Health {
+    inner: Arc<Inner>,
+}
+
+impl Health {
+    pub fn new(max_silence: Duration) -> Health {
+        Health {
+            inner: Arc::new(Inner {
+                last_poll: Mutex::new(None),
+                webhook: AtomicBool::new(false),
+                max_silence,
+            }),
+        }
+    }
+
+    /// Long polling got an answer from the Bot API just now.
+    pub fn polled(&self) {
+        if let Ok(mut last) = self.inner.last_poll.lock() {
+            *last = Some(Instant::now());
+        }
+    }
+
+    /// The webhook is registered (true) or was removed (false).
+    pub fn webhook_set(&self, on: bool) {
+        self.inner.webhook.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the front end is receiving updates: a webhook is set, or polling answered
+    /// within the allowed silence.
+    pub fn front_end_alive(&self) -> bool {
+        if self.inner.webhook.load(Ordering::Relaxed) {
+            return true;
+        }
+        let last = self.inner.last_poll.lock().ok().and_then(|l| *l);
+        last.is_some_and(|t| t.elapsed() <= self.inner.max_silence)
+    }
+}
+
+/// The process's health handle, which the Telegram front end updates and `serve` serves.
+pub fn global() -> Health {
+    static GLOBAL: OnceLock<Health> = OnceLock::new();
+    GLOBAL
+        .get_or_init(|| Health::new(DEFAULT_MAX_SILENCE))
+        .clone()
+}
+
+/// `global().polled()`: the one line the polling loop calls after each answered getUpdates.
+pub fn polled() {
+    global().polled();
+}
+
+/// `global().webhook_set(on)`.
+pub fn webhook_set(on: bool) {
+    global().webhook_set(on);
+}

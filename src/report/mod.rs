@@ -1,0 +1,99 @@
+//! `repaybot report` (SPEC 2.6): what operators ask of a service bot, computed from the
+//! operations events (store/events.rs) and the ledger. `compute` decides the numbers, `text`
+//! and `html` only lay them out. Never shows ids of people, phones, names or message text
+//! beyond the redacted not-understood messages.
+
+pub mod compute;
+pub mod html;
+pub mod text;
+
+pub use compute::{Period, Report, REPORT_TZ};
+
+use crate::domain::{view, InstallmentStatus, Policy};
+use crate::store::Store;
+use anyhow::Result;
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+/// How long after the period the events are read, to find late first agent replies.
+const REPLY_LOOKAHEAD_DAYS: u64 = 90;
+
+/// The report of `period` from the store's events and ledger.
+pub fn build(store: &Store, policy: &Policy, period: Period) -> Result<Report> {
+    let start = start_of(period.from);
+    let end = start_of(
+        period
+            .to
+            .checked_add_days(Days::new(1 + REPLY_LOOKAHEAD_DAYS))
+            .unwrap_or(period.to),
+    );
+    let events = store.events_between(start, end)?;
+    let paid = |order: &str, due: NaiveDate| paid_by_due(store, policy, order, due);
+    Ok(compute::compute(&events, period, &paid))
+}
+
+/// The instant a shop-time day begins.
+fn start_of(day: NaiveDate) -> chrono::DateTime<Utc> {
+    REPORT_TZ
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+/// Whether the order's installment due on `due` was fully paid by the end of that day, from
+/// the ledger (payments dated after it are left out). None when the order or installment is
+/// unknown (e.g. the order was re-imported with other dates).
+pub fn paid_by_due(store: &Store, policy: &Policy, order_id: &str, due: NaiveDate) -> Option<bool> {
+    let order = store.order(order_id).ok()??.data;
+    let payments: Vec<_> = store
+        .payments_of(order_id)
+        .ok()?
+        .into_iter()
+        .filter(|p| p.paid_on <= due)
+        .collect();
+    // The rate only labels the view; passing one skips computing it.
+    let v = view::order_view_at_rate(&order, Some(Decimal::ZERO), &payments, due, policy).ok()?;
+    let inst = v.installments.iter().find(|i| i.due_date == due)?;
+    Some(inst.status == InstallmentStatus::Paid)
+}
+
+/// `repaybot report [--from DATE] [--to DATE] [--json | --html FILE]`.
+pub fn run(
+    cli: &crate::cli::Cli,
+    settings: &crate::settings::Settings,
+) -> Result<(), crate::cli::Failure> {
+    use crate::cli::{Command, Failure};
+    let Command::Report {
+        from,
+        to,
+        json,
+        html,
+    } = &cli.command
+    else {
+        return Ok(());
+    };
+    let today = crate::cli::today_for(cli.today, REPORT_TZ.name());
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(to));
+    if from > to {
+        return Err(Failure::BadInput(format!(
+            "--from {from} is after --to {to}"
+        )));
+    }
+    let store = crate::cli::open_store(cli)?;
+    let report = build(&store, &settings.policy, Period { from, to, today })?;
+    if let Some(path) = html {
+        std::fs::write(path, html::render(&report))
+            .map_err(|e| Failure::BadInput(format!("{}: cannot write: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    } else if *json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
+        );
+    } else {
+        print!("{}", text::render(&report));
+    }
+    Ok(())
+}
