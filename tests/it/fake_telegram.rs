@@ -517,6 +517,8 @@ struct GroupState {
     next_thread: i64,
     /// user id -> status (`creator`, `administrator`, `member`, `left`, `kicked`).
     members: HashMap<i64, String>,
+    /// `getChatMember` fails (Telegram cannot answer) while set.
+    member_fails: bool,
     /// Every message the bot sent or a test pushed, by id (to quote in `reply_to_message`).
     messages: HashMap<i64, Value>,
 }
@@ -534,6 +536,11 @@ impl FakeTelegram {
     /// A user's status in the support group for `getChatMember` (unknown users have `left`).
     pub fn set_member(&self, user: i64, status: &str) {
         self.lock().groups.members.insert(user, status.to_string());
+    }
+
+    /// Makes `getChatMember` fail (true) or answer again (false).
+    pub fn fail_get_chat_member(&self, fail: bool) {
+        self.lock().groups.member_fails = fail;
     }
 
     /// A message of `user` (first name `name`) in `group`, in topic `thread` and/or replying to
@@ -652,6 +659,9 @@ fn group_answer(inner: &mut Inner, method: &str, p: &Value) -> Result<Value, (u1
             inner.groups.topics.push((chat, thread));
             Ok(json!({ "message_thread_id": thread,
                 "name": p["name"].as_str().unwrap_or(""), "icon_color": 7_322_096 }))
+        }
+        "getchatmember" if inner.groups.member_fails => {
+            Err((400, "Bad Request: member list is inaccessible".into()))
         }
         "getchatmember" => {
             let user = p["user_id"].as_i64().unwrap_or(0);
