@@ -88,6 +88,27 @@ pub fn parse_flood(text: &str) -> Result<(u32, std::time::Duration)> {
     Ok((burst, std::time::Duration::from_millis(millis)))
 }
 
+/// `REPAYBOT_WEBHOOK_SECRET` checked against Telegram's rule for `secret_token` (1-256 of
+/// `A-Z a-z 0-9 _ -`): a bad one is a clear error at start, never a panic in teloxide. Unset: None
+/// (webhook mode generates one).
+pub fn webhook_secret(value: Option<std::ffi::OsString>) -> Result<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let rule = "1 to 256 characters of A-Z a-z 0-9 _ -";
+    let text = value
+        .into_string()
+        .map_err(|_| anyhow!("REPAYBOT_WEBHOOK_SECRET is not valid UTF-8: use {rule}"))?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if !(1..=256).contains(&text.len()) || !text.chars().all(allowed) {
+        bail!(
+            "REPAYBOT_WEBHOOK_SECRET is not a valid secret token ({} characters): use {rule}",
+            text.chars().count()
+        );
+    }
+    Ok(Some(text))
+}
+
 /// Runs the bot until Ctrl-C or SIGTERM; the turns in hand are finished first.
 pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()

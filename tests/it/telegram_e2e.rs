@@ -16,6 +16,8 @@ const ZH: &str = "zh-hans";
 
 /// The support desk through Telegram (tests/it/telegram_e2e/support.rs).
 mod support;
+/// Floods and bad settings (tests/it/telegram_e2e/hardening.rs).
+mod hardening;
 
 /// A running `repaybot serve`.
 struct Served {
