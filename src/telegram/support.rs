@@ -330,6 +330,7 @@ async fn send_group_text(
     text: String,
 ) -> Option<i32> {
     let bot = ctx.sender.bot();
+    ctx.sender.pace(relay.group).await;
     let sent = retrying(|| {
         let req = bot.send_message(ChatId(relay.group), text.clone());
         let req = match thread_id {
@@ -378,6 +379,7 @@ async fn send_file(
         .map(|c| c.chars().take(MAX_CAPTION_CHARS).collect());
     let thread = thread_id.map(|t| ThreadId(MessageId(t)));
     let input = || InputFile::file_id(FileId(file.file_id.clone()));
+    ctx.sender.pace(chat_id).await;
     let sent = retrying(|| {
         let (caption, thread) = (caption.clone(), thread);
         let req = match file.kind {

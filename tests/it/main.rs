@@ -11,6 +11,7 @@ mod nlu;
 mod reminders;
 mod support;
 mod telegram_e2e;
+mod telegram_limits;
 mod telegram_units;
 mod tidy;
 mod transcripts;
