@@ -223,7 +223,7 @@ impl FakeTelegram {
             inner.next_message
         };
         let mut m = json!({
-            "message_id": message_id, "date": 1_764_000_000,
+            "message_id": message_id, "date": sent_now(),
             "chat": chat_json(user), "from": user_json(user, lang)
         });
         if let (Some(m), Some(c)) = (m.as_object_mut(), content.as_object()) {
@@ -298,6 +298,13 @@ impl FakeTelegram {
     pub fn pending(&self) -> usize {
         self.lock().pending.len()
     }
+}
+
+/// A message's `date` as Telegram stamps it: when it was sent, in whole seconds.
+fn sent_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub fn user_json(user: i64, lang: &str) -> Value {
@@ -576,7 +583,7 @@ impl FakeTelegram {
             inner.next_message += 1;
             let id = inner.next_message;
             let from = json!({ "id": user, "is_bot": false, "first_name": name });
-            let mut m = json!({ "message_id": id, "date": 1_764_000_000,
+            let mut m = json!({ "message_id": id, "date": sent_now(),
                 "chat": chat_json(group), "from": from });
             if let (Some(m), Some(c)) = (m.as_object_mut(), content.as_object()) {
                 m.extend(c.clone());
