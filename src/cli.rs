@@ -339,6 +339,9 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         crate::telegram::parse_limits(send_limits).map_err(|e| Failure::BadInput(e.to_string()))?;
     let flood =
         crate::telegram::parse_flood(flood).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let webhook_secret =
+        crate::telegram::webhook_secret(std::env::var_os("REPAYBOT_WEBHOOK_SECRET"))
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
     let clock_start = clock_start_of(cli);
     let demo_day = match (cli.today, clock_start) {
         (None, Some(start)) => start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive(),
@@ -363,7 +366,7 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         api_url: api_url.clone(),
         webhook: webhook.clone(),
         listen: *listen,
-        webhook_secret: std::env::var("REPAYBOT_WEBHOOK_SECRET").ok(),
+        webhook_secret,
         limits,
         flood,
         today: cli.today,

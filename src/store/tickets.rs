@@ -12,6 +12,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+/// Key prefix of relay marks (`seen/c/tg:1/42`, `seen/g/7`).
+const SEEN: &str = "seen/";
+/// When relay marks were last pruned.
+const MARKS_PRUNED: &[u8] = b"seen-pruned";
+
 /// How many turns the transcript ring keeps per chat.
 pub const TRANSCRIPT_TURNS: usize = 20;
 
@@ -325,18 +330,59 @@ impl Store {
         Ok(v.and_then(|v| number_of(&v)))
     }
 
-    /// Marks a source message (e.g. `c/tg:1/42`, `g/7`) as handled: true the first time only,
-    /// so a message redelivered after a restart is not relayed twice. Flushed.
-    pub fn first_time(&self, source: &str) -> Result<bool> {
-        let key = format!("seen/{source}");
+    /// Marks a source message (e.g. `c/tg:1/42`, `g/7`) as handled at `now`: true the first time
+    /// only, so a message redelivered after a restart is not relayed twice. Flushed. Marks older
+    /// than a few days are pruned ([`Store::prune_relay_marks`]).
+    pub fn first_time(&self, source: &str, now: DateTime<Utc>) -> Result<bool> {
+        let key = format!("{SEEN}{source}");
+        let at = now.timestamp().to_be_bytes();
         let fresh = self
             .support
-            .compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(b"1".as_ref()))?
+            .compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(&at[..]))?
             .is_ok();
         if fresh {
             self.flush()?;
         }
         Ok(fresh)
+    }
+
+    /// Removes relay marks made before `before` and records `now` as the time of this pruning.
+    /// A mark without a time (written by an older version) is dated `now`, so it goes later.
+    /// Returns how many marks were removed.
+    pub fn prune_relay_marks(&self, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize> {
+        let mut removed = 0;
+        for entry in self.support.scan_prefix(SEEN.as_bytes()) {
+            let (key, value) = entry?;
+            match <[u8; 8]>::try_from(value.as_ref()).map(i64::from_be_bytes) {
+                Ok(at) if at < before.timestamp() => {
+                    self.support.remove(key)?;
+                    removed += 1;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    self.support
+                        .insert(key, now.timestamp().to_be_bytes().to_vec())?;
+                }
+            }
+        }
+        self.support
+            .insert(MARKS_PRUNED, now.timestamp().to_be_bytes().to_vec())?;
+        self.flush()?;
+        Ok(removed)
+    }
+
+    /// When relay marks were last pruned (None: never).
+    pub fn marks_pruned_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let Some(v) = self.support.get(MARKS_PRUNED)? else {
+            return Ok(None);
+        };
+        let secs = <[u8; 8]>::try_from(v.as_ref()).map(i64::from_be_bytes).ok();
+        Ok(secs.and_then(|s| DateTime::from_timestamp(s, 0)))
+    }
+
+    /// How many relay marks the store holds.
+    pub fn relay_marks(&self) -> usize {
+        self.support.scan_prefix(SEEN.as_bytes()).count()
     }
 
     /// Appends a turn to the chat's transcript, keeping the last `TRANSCRIPT_TURNS`.

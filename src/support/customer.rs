@@ -27,7 +27,7 @@ impl Desk<'_> {
         if t.reason == TicketReason::Hardship && t.status == TicketStatus::Waiting {
             return Ok(None);
         }
-        if !store.first_time(&format!("c/{chat_key}/{message_id}"))? {
+        if !store.first_time(&format!("c/{chat_key}/{message_id}"), now)? {
             tracing::info!(
                 chat = chat_key,
                 ticket = t.number,
@@ -176,6 +176,7 @@ impl Desk<'_> {
     /// Periodic work: late notices and announcements a restart interrupted (a topic requested but
     /// never reported created is requested again).
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
+        self.prune_marks(now)?;
         let mut out = Vec::new();
         for t in self.app.store.open_tickets()? {
             let lost_topic = t.announced && self.settings().forum_topics && t.thread_id.is_none();
@@ -192,6 +193,24 @@ impl Desk<'_> {
             out.extend(self.late_notice(&t, now)?);
         }
         Ok(out)
+    }
+
+    /// Forgets relay marks older than [`MARKS_KEPT_DAYS`](super::MARKS_KEPT_DAYS) (Telegram redelivers
+    /// only recent updates), at most once an hour.
+    fn prune_marks(&self, now: DateTime<Utc>) -> Result<()> {
+        let store = &self.app.store;
+        let due = store
+            .marks_pruned_at()?
+            .is_none_or(|at| now - at >= Duration::hours(1));
+        if !due {
+            return Ok(());
+        }
+        let before = now - Duration::days(super::MARKS_KEPT_DAYS);
+        let pruned = store.prune_relay_marks(before, now)?;
+        if pruned > 0 {
+            tracing::info!(pruned, "old relay marks forgotten");
+        }
+        Ok(())
     }
 
     /// "We will reply at HH:MM" once, for a ticket waiting past the notice time outside hours.

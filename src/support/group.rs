@@ -1,6 +1,8 @@
-//! The group side of the desk: which ticket a group message belongs to (topic, reply-to, `#T12`
-//! tag), agent replies relayed to the customer under the agent's name or alias, and the agent
-//! and admin commands. Only members act; only configured admins change settings.
+//! The group side of the desk: which ticket a group message belongs to, agent replies relayed to
+//! the customer under the agent's name or alias, and the agent and admin commands. Only members
+//! act; only configured admins change settings. Only a message INSIDE a ticket (its topic, or a
+//! reply to one of the ticket's own posts) reaches the customer; a `#T12` mention elsewhere is
+//! internal talk, though a command may name its ticket that way.
 
 use super::decision::{apply_decision, DecisionOutcome};
 use super::{vars, AgentCommand, Content, Desk, DeskOverrides, GroupMessage, Outgoing};
@@ -32,11 +34,10 @@ impl Desk<'_> {
         if !self
             .app
             .store
-            .first_time(&format!("g/{}", msg.message_id))?
+            .first_time(&format!("g/{}", msg.message_id), now)?
         {
             return Ok(Vec::new());
         }
-        let ticket = self.ticket_of(msg)?;
         let text = match &msg.content {
             Content::Text(t) => Some(t.as_str()),
             Content::File { .. } => None,
@@ -44,6 +45,7 @@ impl Desk<'_> {
         let max_fee =
             self.app.settings.policy.reinstallment.monthly_fee_rate * Decimal::ONE_HUNDRED;
         if let Some(parsed) = text.and_then(|t| AgentCommand::parse(t, max_fee)) {
+            let ticket = self.ticket_named(msg)?;
             return match parsed {
                 Ok(cmd) => self.command(msg, ticket.as_ref(), cmd, now),
                 Err(e) => Ok(vec![self.to_group(
@@ -56,21 +58,44 @@ impl Desk<'_> {
         if text.is_some_and(|t| t.trim_start().starts_with('/')) {
             return Ok(Vec::new());
         }
-        match ticket {
-            Some(t) => self.relay_to_customer(msg, &t, now),
+        match self.ticket_in(msg)? {
+            Some(n) => match self.app.store.ticket(n)? {
+                Some(t) => self.relay_to_customer(msg, &t, now),
+                None => Ok(Vec::new()),
+            },
             None => Ok(Vec::new()),
         }
     }
 
-    fn ticket_of(&self, msg: &GroupMessage) -> Result<Option<Ticket>> {
+    /// A group message whose sender Telegram could not confirm as a member (`getChatMember`
+    /// failed): refused like a non-member's, and the group is told so it can be sent again.
+    pub fn member_unknown(&self, msg: &GroupMessage) -> Vec<Outgoing> {
+        tracing::info!(
+            user = msg.from.user_id,
+            message_id = msg.message_id,
+            "membership not confirmed: group message refused"
+        );
+        let text = self.group_text("support.member_unknown", &vars(&[]));
+        vec![self.to_group(None, msg.thread_id, text)]
+    }
+
+    /// The ticket a message is inside: its forum topic, or (outside topics) a reply to one of the
+    /// ticket's own posts (the card, a relayed message). Only such messages reach the customer.
+    fn ticket_in(&self, msg: &GroupMessage) -> Result<Option<u64>> {
         let store = &self.app.store;
-        let mut number = match msg.thread_id {
-            Some(thread) => store.ticket_of_thread(thread)?,
-            None => None,
-        };
+        match (msg.thread_id, &msg.reply_to) {
+            (Some(thread), _) => store.ticket_of_thread(thread),
+            (None, Some(r)) => store.ticket_of_group_message(r.message_id),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The ticket a command is about: the one it is inside, else a `#T12` tag in the message it
+    /// replies to or in the command itself.
+    fn ticket_named(&self, msg: &GroupMessage) -> Result<Option<Ticket>> {
+        let mut number = self.ticket_in(msg)?;
         if let (None, Some(r)) = (number, &msg.reply_to) {
-            number = store.ticket_of_group_message(r.message_id)?;
-            number = number.or_else(|| r.text.as_deref().and_then(tagged_ticket));
+            number = r.text.as_deref().and_then(tagged_ticket);
         }
         if number.is_none() {
             number = match &msg.content {
@@ -79,7 +104,7 @@ impl Desk<'_> {
             };
         }
         match number {
-            Some(n) => store.ticket(n),
+            Some(n) => self.app.store.ticket(n),
             None => Ok(None),
         }
     }

@@ -71,6 +71,10 @@ pub const TEXT_VARS: &[&str] = &[
     "usage",
 ];
 
+/// Relay marks (a customer's or an agent's message was relayed) are kept this long, then pruned
+/// by [`Desk::tick`]: far longer than Telegram redelivers an update.
+pub const MARKS_KEPT_DAYS: i64 = 7;
+
 /// What a photo or document is, for the right Bot API method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {

@@ -11,6 +11,8 @@ use teloxide::types::{CallbackQuery, ChatKind, Message, Update, UpdateKind};
 pub struct Private {
     pub chat_id: i64,
     pub user_id: u64,
+    /// When Telegram says the message was sent (`date`); None for a pressed button.
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
     /// From the user's Telegram `language_code` (None when absent or neither zh nor en).
     pub lang: Option<Lang>,
     pub input: ChatInput,
@@ -102,6 +104,7 @@ fn message(m: Message) -> Inbound {
     Inbound::Private(Private {
         chat_id,
         user_id: from.id.0,
+        sent_at: Some(m.date),
         lang: lang_of(from.language_code.as_deref()),
         input,
         callback: None,
@@ -146,6 +149,7 @@ fn callback(q: CallbackQuery) -> Inbound {
     Inbound::Private(Private {
         chat_id: chat.id.0,
         user_id: q.from.id.0,
+        sent_at: None,
         lang: lang_of(q.from.language_code.as_deref()),
         input: ChatInput::Button(q.data.clone().unwrap_or_default()),
         callback: Some(Callback {

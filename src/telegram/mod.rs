@@ -1,6 +1,7 @@
 //! The Telegram front end (`repaybot serve`): a thin adapter around `App::turn`. Only this
 //! module knows teloxide. inbound.rs (update → input), router.rs (dedupe, flood, per-chat
-//! order), handler.rs (one turn), outbound.rs (reply → Bot API), flood.rs, commands.rs,
+//! order), queue.rs (a chat's bounded jobs), handler.rs (one turn), outbound.rs (reply → Bot
+//! API), pace.rs (per-chat send limits), flood.rs, commands.rs,
 //! deliver.rs (the reminder scheduler inside `serve`, sending through the same sender).
 
 mod commands;
@@ -9,6 +10,8 @@ pub mod flood;
 mod handler;
 pub mod inbound;
 pub mod outbound;
+pub mod pace;
+pub mod queue;
 mod router;
 mod support;
 
@@ -88,6 +91,27 @@ pub fn parse_flood(text: &str) -> Result<(u32, std::time::Duration)> {
     Ok((burst, std::time::Duration::from_millis(millis)))
 }
 
+/// `REPAYBOT_WEBHOOK_SECRET` checked against Telegram's rule for `secret_token` (1-256 of
+/// `A-Z a-z 0-9 _ -`): a bad one is a clear error at start, never a panic in teloxide. Unset: None
+/// (webhook mode generates one).
+pub fn webhook_secret(value: Option<std::ffi::OsString>) -> Result<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let rule = "1 to 256 characters of A-Z a-z 0-9 _ -";
+    let text = value
+        .into_string()
+        .map_err(|_| anyhow!("REPAYBOT_WEBHOOK_SECRET is not valid UTF-8: use {rule}"))?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if !(1..=256).contains(&text.len()) || !text.chars().all(allowed) {
+        bail!(
+            "REPAYBOT_WEBHOOK_SECRET is not a valid secret token ({} characters): use {rule}",
+            text.chars().count()
+        );
+    }
+    Ok(Some(text))
+}
+
 /// Runs the bot until Ctrl-C or SIGTERM; the turns in hand are finished first.
 pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -111,8 +135,15 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         anyhow!("the Bot API refused the token in TELOXIDE_TOKEN (getMe failed: {e})")
     })?;
     tracing::info!(bot_id = me.id.0, "connected to the Bot API");
-    let bot = bot.throttle(opts.limits);
-    let sender = TelegramSender::new(bot.clone());
+    // Per-chat limits are kept by the pacer before the throttle (see pace.rs); the throttle
+    // keeps the overall rate and Telegram's `RetryAfter`.
+    let bot = bot.throttle(Limits {
+        messages_per_sec_chat: u32::MAX,
+        messages_per_min_chat: u32::MAX,
+        messages_per_min_channel_or_supergroup: u32::MAX,
+        messages_per_sec_overall: opts.limits.messages_per_sec_overall,
+    });
+    let sender = TelegramSender::new(bot.clone()).with_pacer(pace::Pacer::new(&opts.limits));
     // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
     // goes through the same throttled bot; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;

@@ -1,7 +1,9 @@
 //! Replies → Bot API calls: HTML escaping, splitting at 4,096 characters, inline keyboards, the
 //! contact button, documents. [`TelegramSender`] is the one handle every sender uses (the turn
-//! handler, later the reminder scheduler), so all go through the same throttled bot.
+//! handler, the reminder scheduler, the support relay), so all go through the same per-chat
+//! pacer (pace.rs) and the same throttled bot.
 
+use super::pace::Pacer;
 use super::TgBot;
 use crate::app::Reply;
 use std::collections::{HashMap, HashSet};
@@ -23,6 +25,8 @@ pub const MAX_MESSAGE_CHARS: usize = 4096;
 pub struct TelegramSender {
     bot: TgBot,
     state: Arc<Mutex<Shown>>,
+    /// Per-chat send limits (None: the throttle's own).
+    pacer: Option<Arc<Pacer>>,
 }
 
 /// What the chats currently show: the message with the live inline keyboard, and whether the
@@ -38,6 +42,20 @@ impl TelegramSender {
         TelegramSender {
             bot,
             state: Arc::default(),
+            pacer: None,
+        }
+    }
+
+    /// Keeps per-chat limits with `pacer` before the throttle (see pace.rs).
+    pub fn with_pacer(mut self, pacer: Pacer) -> TelegramSender {
+        self.pacer = Some(Arc::new(pacer));
+        self
+    }
+
+    /// Waits for the chat's next send slot; every `send*` call goes through it first.
+    pub async fn pace(&self, chat_id: i64) {
+        if let Some(p) = &self.pacer {
+            p.wait(chat_id).await;
         }
     }
 
@@ -59,6 +77,7 @@ impl TelegramSender {
         for (i, part) in parts.iter().enumerate() {
             let html = escape_html(part);
             let markup = (i == last).then(|| markup.clone()).flatten();
+            self.pace(chat_id).await;
             let sent = retrying(|| {
                 let req = self
                     .bot
@@ -78,6 +97,7 @@ impl TelegramSender {
         if let Some(file) = &reply.attachment {
             let bytes = file.bytes.clone();
             let name = file.file_name.clone();
+            self.pace(chat_id).await;
             retrying(|| {
                 let doc = InputFile::memory(bytes.clone()).file_name(name.clone());
                 let req = self.bot.send_document(chat, doc);

@@ -1,17 +1,20 @@
 //! Updates → per-chat workers: one chat's updates are handled in order, different chats
-//! concurrently. Duplicates (same update id) and floods are dropped here, at arrival. A panic
-//! in a handler is caught at this boundary and never reaches another chat or the loop.
+//! concurrently. Duplicates (same update id) and floods (judged by the message's own date) are
+//! dropped here, at arrival; a chat's waiting jobs are bounded (queue.rs: the excess is dropped
+//! with one notice). A panic in a handler is caught at this boundary and never reaches another
+//! chat or the loop.
 
 use super::flood::{FloodGuard, Verdict};
 use super::handler::{self, Ctx};
 use super::inbound::{self, Inbound, Private};
+use super::queue::{self, JobQueue, Jobs, Pushed};
+use chrono::Utc;
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use teloxide::types::{Message, Update};
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// A worker with nothing to do for this long ends (a new update starts a new one).
@@ -29,7 +32,7 @@ type Key = (i64, i32);
 
 #[derive(Default)]
 struct Workers {
-    queues: HashMap<Key, mpsc::UnboundedSender<Job>>,
+    queues: HashMap<Key, JobQueue<Job>>,
     tasks: JoinSet<()>,
 }
 
@@ -74,7 +77,9 @@ impl Router {
     }
 
     fn private(&self, p: Private) {
-        match self.flood.check(p.user_id, Instant::now()) {
+        // A button press carries no date of its own: it is judged at arrival.
+        let at = p.sent_at.unwrap_or_else(Utc::now);
+        match self.flood.check(p.user_id, at) {
             Verdict::Pass => self.enqueue((p.chat_id, 0), Job::Turn(p)),
             Verdict::Notice => {
                 tracing::info!(chat_id = p.chat_id, "flood: customer slowed down");
@@ -93,17 +98,48 @@ impl Router {
         let mut w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         while w.tasks.try_join_next().is_some() {}
         let job = match w.queues.get(&key) {
-            Some(queue) => match queue.send(job) {
-                Ok(()) => return,
-                Err(mpsc::error::SendError(job)) => job,
+            Some(queue) => match queue.push(job) {
+                Pushed::Queued => return,
+                Pushed::Full { job, notice } => return self.overflow(key, job, notice),
+                Pushed::Closed(job) => job,
             },
             None => job,
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        let _ = tx.send(job);
+        let capacity = if key.0 < 0 {
+            queue::GROUP_JOBS
+        } else {
+            queue::CHAT_JOBS
+        };
+        let (tx, rx) = queue::bounded(capacity);
+        let _ = tx.push(job);
         w.queues.insert(key, tx);
         let (ctx, workers) = (Arc::clone(&self.ctx), Arc::clone(&self.workers));
         w.tasks.spawn(worker(ctx, workers, key, rx));
+    }
+
+    /// A job its chat's full queue could not take: dropped; a customer hears it once (and a
+    /// pressed button stops spinning).
+    fn overflow(&self, key: Key, job: Job, notice: bool) {
+        let (Job::Turn(p) | Job::SlowDown(p)) = job else {
+            tracing::warn!(
+                chat_id = key.0,
+                "support group topic backlogged: message dropped"
+            );
+            return;
+        };
+        tracing::info!(
+            chat_id = p.chat_id,
+            notice,
+            "chat queue full: message dropped"
+        );
+        let ctx = Arc::clone(&self.ctx);
+        tokio::spawn(async move {
+            if notice {
+                handler::slow_down(&ctx, p).await;
+            } else if let Some(cb) = p.callback {
+                ctx.sender.answer_callback(&cb.id).await;
+            }
+        });
     }
 
     /// What every handler shares (for the support desk's ticker).
@@ -122,15 +158,10 @@ impl Router {
     }
 }
 
-async fn worker(
-    ctx: Arc<Ctx>,
-    workers: Arc<Mutex<Workers>>,
-    key: Key,
-    mut rx: mpsc::UnboundedReceiver<Job>,
-) {
+async fn worker(ctx: Arc<Ctx>, workers: Arc<Mutex<Workers>>, key: Key, mut rx: Jobs<Job>) {
     let chat_id = key.0;
     loop {
-        let job = match tokio::time::timeout(IDLE, rx.recv()).await {
+        let job = match tokio::time::timeout(IDLE, rx.next()).await {
             Ok(Some(job)) => job,
             Ok(None) => return,
             Err(_) => {

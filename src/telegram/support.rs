@@ -6,8 +6,8 @@
 //! Who is an agent: a message delivered from the configured group proves that its sender could
 //! post there, not that they still belong to it (public groups, linked chats), so every sender is
 //! checked with `getChatMember` (present = creator, administrator, member or a restricted member),
-//! cached for a minute. When Telegram cannot answer, a plain message is trusted (it came from the
-//! group) and a command is refused. An anonymous admin (posting as the group) is a member;
+//! cached for a minute. When Telegram cannot answer, the message is refused (neither relayed nor
+//! run) and the group is told to send it again. An anonymous admin (posting as the group) is a member;
 //! messages on behalf of other chats and from other bots are not.
 
 use super::handler::Ctx;
@@ -126,11 +126,18 @@ pub async fn group(ctx: &Ctx, m: &Message) {
         tracing::debug!(chat_id = m.chat.id.0, "message in another group ignored");
         return;
     }
-    let Some(msg) = group_message(ctx, relay, m).await else {
+    let Some((msg, known)) = group_message(ctx, relay, m).await else {
         return;
     };
     let message_id = msg.message_id;
-    match desk(&ctx.app, move |d| d.on_group(&msg, Utc::now())).await {
+    let call = move |d: &Desk| {
+        if known {
+            d.on_group(&msg, Utc::now())
+        } else {
+            Ok(d.member_unknown(&msg))
+        }
+    };
+    match desk(&ctx.app, call).await {
         Ok(outs) => perform(ctx, outs).await,
         Err(e) => {
             tracing::warn!(message_id, error = %format!("{e:#}"), "group message not handled")
@@ -138,17 +145,17 @@ pub async fn group(ctx: &Ctx, m: &Message) {
     }
 }
 
-/// What the desk needs of a group message (None for service messages and other content).
-async fn group_message(ctx: &Ctx, relay: &Relay, m: &Message) -> Option<GroupMessage> {
+/// What the desk needs of a group message (None for service messages and other content), and
+/// whether the sender's membership is known (false: `getChatMember` failed).
+async fn group_message(ctx: &Ctx, relay: &Relay, m: &Message) -> Option<(GroupMessage, bool)> {
     let content = content_of(m)?;
     let from = m.from.as_ref()?;
-    let is_command = matches!(&content, Content::Text(t) if t.trim_start().starts_with('/'));
-    let sender_is_member = match &m.sender_chat {
-        Some(chat) => chat.id.0 == relay.group,
-        None if from.is_bot => false,
-        None => is_member(ctx, relay, from.id, is_command).await,
+    let membership = match &m.sender_chat {
+        Some(chat) => Some(chat.id.0 == relay.group),
+        None if from.is_bot => Some(false),
+        None => is_member(ctx, relay, from.id).await,
     };
-    Some(GroupMessage {
+    let msg = GroupMessage {
         message_id: m.id.0,
         // Outside forums, Telegram sets a thread id on every reply: only topics count.
         thread_id: m.thread_id.filter(|_| m.is_topic_message).map(|t| t.0 .0),
@@ -160,9 +167,10 @@ async fn group_message(ctx: &Ctx, relay: &Relay, m: &Message) -> Option<GroupMes
             user_id: i64::try_from(from.id.0).unwrap_or(i64::MAX),
             first_name: from.first_name.clone(),
         },
-        sender_is_member,
+        sender_is_member: membership.unwrap_or(false),
         content,
-    })
+    };
+    Some((msg, membership.is_some()))
 }
 
 fn content_of(m: &Message) -> Option<Content> {
@@ -187,10 +195,11 @@ fn content_of(m: &Message) -> Option<Content> {
     })
 }
 
-/// `getChatMember` in the support group, cached briefly.
-async fn is_member(ctx: &Ctx, relay: &Relay, user: UserId, is_command: bool) -> bool {
+/// `getChatMember` in the support group, cached briefly; None when Telegram did not answer
+/// (not cached: the next message asks again).
+async fn is_member(ctx: &Ctx, relay: &Relay, user: UserId) -> Option<bool> {
     if let Some(is) = relay.cached(user.0) {
-        return is;
+        return Some(is);
     }
     let bot = ctx.sender.bot();
     let answer = retrying(|| {
@@ -202,11 +211,11 @@ async fn is_member(ctx: &Ctx, relay: &Relay, user: UserId, is_command: bool) -> 
         Ok(member) => {
             let is = member.kind.is_present();
             relay.remember(user.0, is);
-            is
+            Some(is)
         }
         Err(e) => {
             tracing::warn!(user = user.0, error = %e, "getChatMember failed");
-            !is_command
+            None
         }
     }
 }
@@ -321,6 +330,7 @@ async fn send_group_text(
     text: String,
 ) -> Option<i32> {
     let bot = ctx.sender.bot();
+    ctx.sender.pace(relay.group).await;
     let sent = retrying(|| {
         let req = bot.send_message(ChatId(relay.group), text.clone());
         let req = match thread_id {
@@ -369,6 +379,7 @@ async fn send_file(
         .map(|c| c.chars().take(MAX_CAPTION_CHARS).collect());
     let thread = thread_id.map(|t| ThreadId(MessageId(t)));
     let input = || InputFile::file_id(FileId(file.file_id.clone()));
+    ctx.sender.pace(chat_id).await;
     let sent = retrying(|| {
         let (caption, thread) = (caption.clone(), thread);
         let req = match file.kind {

@@ -223,7 +223,7 @@ impl FakeTelegram {
             inner.next_message
         };
         let mut m = json!({
-            "message_id": message_id, "date": 1_764_000_000,
+            "message_id": message_id, "date": sent_now(),
             "chat": chat_json(user), "from": user_json(user, lang)
         });
         if let (Some(m), Some(c)) = (m.as_object_mut(), content.as_object()) {
@@ -298,6 +298,13 @@ impl FakeTelegram {
     pub fn pending(&self) -> usize {
         self.lock().pending.len()
     }
+}
+
+/// A message's `date` as Telegram stamps it: when it was sent, in whole seconds.
+fn sent_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub fn user_json(user: i64, lang: &str) -> Value {
@@ -517,6 +524,8 @@ struct GroupState {
     next_thread: i64,
     /// user id -> status (`creator`, `administrator`, `member`, `left`, `kicked`).
     members: HashMap<i64, String>,
+    /// `getChatMember` fails (Telegram cannot answer) while set.
+    member_fails: bool,
     /// Every message the bot sent or a test pushed, by id (to quote in `reply_to_message`).
     messages: HashMap<i64, Value>,
 }
@@ -534,6 +543,11 @@ impl FakeTelegram {
     /// A user's status in the support group for `getChatMember` (unknown users have `left`).
     pub fn set_member(&self, user: i64, status: &str) {
         self.lock().groups.members.insert(user, status.to_string());
+    }
+
+    /// Makes `getChatMember` fail (true) or answer again (false).
+    pub fn fail_get_chat_member(&self, fail: bool) {
+        self.lock().groups.member_fails = fail;
     }
 
     /// A message of `user` (first name `name`) in `group`, in topic `thread` and/or replying to
@@ -569,7 +583,7 @@ impl FakeTelegram {
             inner.next_message += 1;
             let id = inner.next_message;
             let from = json!({ "id": user, "is_bot": false, "first_name": name });
-            let mut m = json!({ "message_id": id, "date": 1_764_000_000,
+            let mut m = json!({ "message_id": id, "date": sent_now(),
                 "chat": chat_json(group), "from": from });
             if let (Some(m), Some(c)) = (m.as_object_mut(), content.as_object()) {
                 m.extend(c.clone());
@@ -652,6 +666,9 @@ fn group_answer(inner: &mut Inner, method: &str, p: &Value) -> Result<Value, (u1
             inner.groups.topics.push((chat, thread));
             Ok(json!({ "message_thread_id": thread,
                 "name": p["name"].as_str().unwrap_or(""), "icon_color": 7_322_096 }))
+        }
+        "getchatmember" if inner.groups.member_fails => {
+            Err((400, "Bad Request: member list is inaccessible".into()))
         }
         "getchatmember" => {
             let user = p["user_id"].as_i64().unwrap_or(0);

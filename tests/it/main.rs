@@ -20,6 +20,7 @@ mod reminders_restart;
 mod same_day;
 mod support;
 mod telegram_e2e;
+mod telegram_limits;
 mod telegram_units;
 mod tidy;
 mod transcripts;

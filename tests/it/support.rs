@@ -11,6 +11,9 @@ use repaybot::store::{AgentRef, DecisionKind, Store, TicketReason, TicketStatus}
 use repaybot::support::{AgentCommand, Content, Desk, FileKind, GroupMessage, Outgoing, RepliedTo};
 use rust_decimal_macros::dec;
 
+/// What must not reach a customer from the group (tests/it/support/safety.rs).
+mod safety;
+
 const ALICE: &str = "tg:100";
 const BOB: &str = "tg:200";
 const ADMIN: i64 = 900;

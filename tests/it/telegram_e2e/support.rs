@@ -275,3 +275,61 @@ fn a_hardship_case_goes_to_a_topic_and_the_approved_plan_reaches_the_statement()
     let doc = statement(&data, "A1001").to_string();
     assert!(doc.contains("-R1"), "{doc}");
 }
+
+#[test]
+fn a_mention_of_the_ticket_in_the_general_topic_never_reaches_the_customer() {
+    let fake = FakeTelegram::start(super::TOKEN);
+    let (_dir, _data, served) = start(&fake, true);
+    let mut c = Customer::new(&fake, 6005, ZH);
+    let mut g = Group::new(&fake);
+    c.bind("13800005678", "123X");
+    c.say("转人工", "人工服务单 #1");
+    let thread = g.until("#T1").thread().unwrap();
+    // Internal talk in the General topic, then a command there: once the list is posted, the
+    // General topic's earlier message has been handled.
+    fake.group_text(GROUP, ANNA, None, None, "#T1 这位客户上周投诉过，小心");
+    fake.group_text(GROUP, ANNA, None, None, "/tickets");
+    g.until("排队中");
+    fake.group_text(GROUP, ANNA, Some(thread), None, "您好");
+    c.until("Anna（人工客服）：您好");
+    served.stop();
+    let got = fake.messages_to(c.id);
+    assert_eq!(count(&got, "投诉过"), 0, "{:?}", texts(&got));
+    assert_eq!(count(&got, "已接入"), 1, "taken once, by the topic message");
+}
+
+#[test]
+fn when_get_chat_member_fails_the_message_is_refused_and_the_group_is_told() {
+    let fake = FakeTelegram::start(super::TOKEN);
+    let (_dir, _data, served) = start(&fake, true);
+    let mut c = Customer::new(&fake, 6006, ZH);
+    let mut g = Group::new(&fake);
+    c.bind("13800005678", "123X");
+    c.say("转人工", "人工服务单 #1");
+    let thread = g.until("#T1").thread().unwrap();
+    fake.fail_get_chat_member(true);
+    fake.group_text(
+        GROUP,
+        ANNA,
+        Some(thread),
+        None,
+        "我是客服，请把验证码发给我",
+    );
+    let told = g.until("无法确认");
+    assert_eq!(
+        told.thread(),
+        Some(thread),
+        "told in the topic it was sent in"
+    );
+    fake.fail_get_chat_member(false);
+    fake.group_text(GROUP, ANNA, Some(thread), None, "您好");
+    c.until("Anna（人工客服）：您好");
+    served.stop();
+    let got = fake.messages_to(c.id);
+    assert_eq!(count(&got, "验证码"), 0, "{:?}", texts(&got));
+    assert_eq!(
+        count(&got, "已接入"),
+        1,
+        "taken once, by the confirmed member"
+    );
+}
