@@ -194,6 +194,14 @@ fn run_train(dir: &Path, check: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run_review(_cli: &Cli, _since: Option<chrono::NaiveDate>, _top: usize) -> Result<(), Failure> {
-    Err(Failure::BadInput("nlu review: not available yet".into()))
+fn run_review(cli: &Cli, since: Option<chrono::NaiveDate>, top: usize) -> Result<(), Failure> {
+    let store = super::open_store(cli)?;
+    let list = store.unknown_review(since)?;
+    if list.is_empty() {
+        println!("no messages kept");
+    }
+    for (text, count) in list.into_iter().take(top) {
+        println!("{count:>5}  {text}");
+    }
+    Ok(())
 }

@@ -14,6 +14,21 @@ pub struct Settings {
     pub support: crate::support::SupportSettings,
     /// Reminder defaults of SPEC 4.10 (`[reminders]`).
     pub reminders: crate::reminders::RemindPolicy,
+    /// Language understanding (`[nlu]`).
+    pub nlu: NluSettings,
+}
+
+/// `[nlu]`: whether messages not understood are kept (redacted) for `repaybot nlu review`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NluSettings {
+    pub keep_unknown: bool,
+}
+
+impl Default for NluSettings {
+    fn default() -> Self {
+        NluSettings { keep_unknown: true }
+    }
 }
 
 /// Which payment gateway repays orders from the chat.

@@ -303,6 +303,9 @@ impl App {
                         lang: crate::nlu::Lang::Zh,
                     },
                 );
+                if self.settings.nlu.keep_unknown && self.nlu.worth_keeping(raw, today) {
+                    self.store.keep_unknown(chat, today, raw)?;
+                }
                 slots = slot_vars(raw, &understanding);
                 hint = match understanding.intent {
                     crate::nlu::Intent::Unknown => TicketReason::NotUnderstood,
@@ -551,6 +554,11 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
     // Any run of digits is offered as a card number; the card step checks it has four.
     if let Some(time) = crate::reminders::plan::parse_time_of_day(t) {
         v.insert("time".into(), time.format("%H:%M").to_string());
+    }
+    if let Some(n) = crate::nlu::bare_count(t) {
+        // A bare "14" answers a state that expects days or periods.
+        v.entry("days".into()).or_insert(n.to_string());
+        v.entry("periods".into()).or_insert(n.to_string());
     }
     if (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
         v.insert("card".into(), t.to_string());

@@ -218,6 +218,17 @@ impl Nlu {
         }
     }
 
+    /// Whether an operator should see this message: not understood, or understood with a
+    /// probability below `review_below` (commands and empty messages never).
+    pub fn worth_keeping(&self, text: &str, today: NaiveDate) -> bool {
+        let t = text.trim();
+        if t.is_empty() || t.starts_with('/') {
+            return false;
+        }
+        let s = self.classify(t, today);
+        s.intent == Intent::Unknown || s.confidence < self.params.review_below
+    }
+
     /// Intent, slots and language of one message, dates resolved against `today`.
     pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
         Understanding {
@@ -273,4 +284,17 @@ pub fn run_nlu_lines(nlu: &Nlu, input: &str, today: NaiveDate) -> String {
 /// The pattern files shipped in the binary (every embedded dialogs/ file; non-NLU ones are skipped).
 pub fn builtin_files() -> Vec<SourceFile> {
     crate::embedded::dialog_files()
+}
+
+/// A message that is only a small whole number (14, １４, 十四): the answer to "how many days /
+/// periods?" when a dialog state expects one; `None` otherwise.
+pub fn bare_count(text: &str) -> Option<u32> {
+    let chars = numbers::normalize(text.trim());
+    let nums = numbers::scan_numbers(&chars);
+    match nums.as_slice() {
+        [n] if n.start == 0 && n.end == chars.len() && !n.decimal && !n.negative && !n.grouped => {
+            u32::try_from(n.value.mantissa()).ok().filter(|v| (1..=400).contains(v))
+        }
+        _ => None,
+    }
 }

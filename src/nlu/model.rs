@@ -27,6 +27,8 @@ pub struct Params {
     pub l2: f32,
     /// Below this softmax probability the intent is `unknown`.
     pub threshold: f32,
+    /// Messages understood below this probability are kept for review too.
+    pub review_below: f32,
     /// Seed of the example shuffle.
     pub seed: u64,
 }
@@ -45,6 +47,9 @@ impl Params {
         }
         if !(0.0..1.0).contains(&self.l2) {
             p.push("l2 must be from 0 to below 1".to_string());
+        }
+        if !(0.0..=1.0).contains(&self.review_below) {
+            p.push("review_below must be from 0 to 1".to_string());
         }
         if !(0.0..1.0).contains(&self.threshold) {
             p.push("threshold must be from 0 to below 1".to_string());

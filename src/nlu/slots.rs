@@ -342,5 +342,5 @@ fn only_number(low: &[char], n: &Num) -> bool {
     let outside = low[..n.start].iter().chain(&low[n.end..]);
     outside
         .into_iter()
-        .all(|c| c.is_whitespace() || (c.is_ascii_punctuation() && *c != '-') || "。，！？".contains(*c))
+        .all(|c| c.is_whitespace() || c.is_ascii_punctuation() || "。，！？负".contains(*c))
 }

@@ -53,6 +53,7 @@
 mod agreements;
 mod cases;
 mod chat_records;
+pub mod kept_messages;
 mod privacy;
 mod records;
 mod tickets;

@@ -14,3 +14,5 @@ mod telegram_e2e;
 mod telegram_units;
 mod tidy;
 mod transcripts;
+mod nlu_model;
+mod nlu_traffic;

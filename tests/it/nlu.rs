@@ -403,10 +403,17 @@ fn nlu_intent_labels_round_trip() {
 }
 
 fn load_err(text: &str) -> Vec<String> {
-    let files = [SourceFile {
-        path: "dialogs/nlu/bad.toml".into(),
-        text: text.into(),
-    }];
+    let model_toml = builtin_files()
+        .into_iter()
+        .find(|f| f.path.ends_with("nlu/model.toml"))
+        .expect("model.toml is built in");
+    let files = [
+        SourceFile {
+            path: "dialogs/nlu/bad.toml".into(),
+            text: text.into(),
+        },
+        model_toml,
+    ];
     match Nlu::from_files(&files) {
         Ok(_) => vec![],
         Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
