@@ -28,12 +28,10 @@ pub fn predict(nlu: &Nlu, set: &[Labelled], today: NaiveDate) -> Vec<Prediction>
         .collect()
 }
 
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        ((n as f64 / d as f64) * 1000.0).round() / 1000.0
-    }
+/// n/d to three decimals as a JSON number (0 when d is 0), computed in integers.
+fn ratio(n: usize, d: usize) -> Value {
+    let permille = (n * 1000 + d / 2).checked_div(d).unwrap_or(0);
+    serde_json::from_str(&format!("{}.{:03}", permille / 1000, permille % 1000)).unwrap_or(Value::Null)
 }
 
 /// The report of a set of predictions against their labels.
@@ -72,12 +70,8 @@ pub fn report(set: &[Labelled], pred: &[Prediction]) -> Value {
         if gold == 0 && said == 0 {
             continue;
         }
-        let (p, r) = (ratio(tp, said), ratio(tp, gold));
-        let f1 = if p + r > 0.0 {
-            ((2.0 * p * r / (p + r)) * 1000.0).round() / 1000.0
-        } else {
-            0.0
-        };
+        // F1 = 2TP / (2TP + FP + FN) = 2TP / (gold + said).
+        let (p, r, f1) = (ratio(tp, said), ratio(tp, gold), ratio(2 * tp, gold + said));
         per_intent.insert(
             i.as_str().into(),
             json!({"precision": p, "recall": r, "f1": f1, "support": gold}),

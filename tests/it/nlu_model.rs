@@ -207,3 +207,46 @@ fn nlu_bare_number_answers_an_expected_days_slot() -> Result<()> {
     assert!(answer.contains("reminders.setting_days"), "{answer}");
     Ok(())
 }
+
+/// `repaybot nlu` answers each line as it arrives (a pipe from another program gets its answer
+/// before sending the next line) and replaces bytes that are not UTF-8 instead of failing.
+#[test]
+fn nlu_command_answers_line_by_line_and_survives_bad_utf8() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repaybot"))
+        .args(["--today", "2026-11-21", "nlu"])
+        .env("REPAYBOT_DATA", std::env::temp_dir().join("repaybot-nlu-lines-unused"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || rx.recv_timeout(Duration::from_secs(20)).expect("an answer per line");
+    stdin.write_all("我要还500\n".as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let first: Value = serde_json::from_str(&next()).unwrap();
+    assert_eq!(first["slots"]["amount"], "500.00");
+    stdin.write_all(b"pay 300 \xff\xfe yuan\n").unwrap();
+    stdin.flush().unwrap();
+    let second: Value = serde_json::from_str(&next()).unwrap();
+    assert_eq!(second["text"], "pay 300 \u{FFFD}\u{FFFD} yuan");
+    assert_eq!(second["slots"]["amount"], "300.00");
+    stdin.write_all(b"hi").unwrap();
+    drop(stdin);
+    let third: Value = serde_json::from_str(&next()).unwrap();
+    assert_eq!(third["text"], "hi");
+    assert!(child.wait().unwrap().success());
+}
