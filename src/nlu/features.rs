@@ -10,7 +10,7 @@
 //! message when it is short. Every step is deterministic.
 
 use super::numbers::normalize_char;
-use super::slots::{extract_marked, Kind};
+use super::slots::{extract_marked, Kind, Marked};
 use chrono::NaiveDate;
 use pinyin::ToPinyin;
 
@@ -35,6 +35,8 @@ impl Unit {
     /// The pinyin key of a character, else the unit itself.
     fn sound(&self, h: &mut Fnv) {
         match self {
+            // 还 reads huán in this domain (还款), so 换款 / 环款 meet it.
+            Unit::Han('还') => h.str("huan"),
             Unit::Han(c) => match c.to_pinyin() {
                 Some(p) => h.str(p.plain()),
                 None => h.char(*c),
@@ -168,8 +170,7 @@ fn push_contracted(word: &str, out: &mut Vec<String>) {
 }
 
 /// The units of a message and the raw English words (for their character n-grams).
-fn units(text: &str, today: NaiveDate) -> (Vec<Unit>, Vec<String>, bool) {
-    let marked = extract_marked(text, today);
+fn units(marked: &Marked) -> (Vec<Unit>, Vec<String>, bool) {
     let low = &marked.low;
     let mut slot_at: Vec<Option<Kind>> = vec![None; low.len()];
     for (s, e, k) in &marked.spans {
@@ -209,7 +210,7 @@ fn units(text: &str, today: NaiveDate) -> (Vec<Unit>, Vec<String>, bool) {
                 raw_words.push(p.clone());
                 match expand_word(&p) {
                     [] => out.push(Unit::Word(stem(&p))),
-                    many => out.extend(many.iter().map(|w| Unit::Word((*w).to_string()))),
+                    many => out.extend(many.iter().map(|w| Unit::Word(stem(w)))),
                 }
             }
             continue;
@@ -232,13 +233,22 @@ fn cue(name: &str) -> Fnv {
     h
 }
 
-/// Bounded number of units read (a 10,000-character message costs what a long one does).
+/// Units read at most.
 const MAX_UNITS: usize = 200;
 
 /// The hashed feature ids of a message, sorted and without repeats.
 pub fn features(text: &str, today: NaiveDate, bits: u32) -> Vec<u32> {
-    let text: String = text.chars().take(MAX_UNITS * 4).map(normalize_char).collect();
-    let (mut u, raw_words, question) = units(&text, today);
+    let text: String = text.chars().take(MAX_CHARS).map(normalize_char).collect();
+    features_of(&extract_marked(&text, today), bits)
+}
+
+/// Characters of a message the model reads (a 10,000-character message costs what a long one
+/// does).
+pub const MAX_CHARS: usize = 800;
+
+/// The features of a message whose slots are already marked.
+pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
+    let (mut u, raw_words, question) = units(marked);
     u.truncate(MAX_UNITS);
     let mask = (1u64 << bits.clamp(8, 24)) - 1;
     let mut out: Vec<u32> = Vec::with_capacity(u.len() * 8 + 8);

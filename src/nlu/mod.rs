@@ -193,6 +193,11 @@ impl Nlu {
 
     /// The model's intent for a message with its probability; `unknown` below the threshold.
     pub fn classify(&self, text: &str, today: NaiveDate) -> Scored {
+        let head: String = text.chars().take(features::MAX_CHARS).collect();
+        self.classify_marked(text, &slots::extract_marked(&head, today))
+    }
+
+    fn classify_marked(&self, text: &str, marked: &slots::Marked) -> Scored {
         if text.trim().is_empty() {
             return Scored {
                 intent: Intent::Unknown,
@@ -200,7 +205,7 @@ impl Nlu {
                 below_threshold: false,
             };
         }
-        let f = features::features(text, today, self.params.hash_bits);
+        let f = features::features_of(marked, self.params.hash_bits);
         let p = self.model.probabilities(&f);
         let best = (0..p.len()).fold(0, |b, k| if p[k] > p[b] { k } else { b });
         let below = p[best] < self.params.threshold;
@@ -231,9 +236,15 @@ impl Nlu {
 
     /// Intent, slots and language of one message, dates resolved against `today`.
     pub fn understand(&self, text: &str, today: NaiveDate) -> Understanding {
+        let marked = slots::extract_marked(text, today);
+        let intent = if text.chars().nth(features::MAX_CHARS).is_some() {
+            self.classify(text, today).intent
+        } else {
+            self.classify_marked(text, &marked).intent
+        };
         Understanding {
-            intent: self.classify(text, today).intent,
-            slots: slots::extract(text, today),
+            intent,
+            slots: marked.slots,
             lang: detect_lang(text),
         }
     }

@@ -29,6 +29,8 @@ pub struct Params {
     pub threshold: f32,
     /// Messages understood below this probability are kept for review too.
     pub review_below: f32,
+    /// Features seen in fewer training messages than this are dropped (a smaller model).
+    pub min_count: u32,
     /// Seed of the example shuffle.
     pub seed: u64,
 }
@@ -134,8 +136,31 @@ pub struct Trained {
     pub bias: [f32; CLASSES],
 }
 
+/// Drops the features seen in fewer than `min_count` messages.
+fn prune(examples: &[Example], p: &Params) -> Vec<Example> {
+    let mut seen = vec![0u32; 1usize << p.hash_bits];
+    for ex in examples {
+        for &f in &ex.features {
+            seen[f as usize] = seen[f as usize].saturating_add(1);
+        }
+    }
+    examples
+        .iter()
+        .map(|ex| Example {
+            features: ex
+                .features
+                .iter()
+                .copied()
+                .filter(|f| seen[*f as usize] >= p.min_count)
+                .collect(),
+            class: ex.class,
+        })
+        .collect()
+}
+
 /// SGD on the softmax cross-entropy, `epochs` passes, learning rate decaying per pass.
 pub fn train(examples: &[Example], p: &Params) -> Trained {
+    let examples = &prune(examples, p)[..];
     let buckets = 1usize << p.hash_bits;
     let mut w = vec![0f32; buckets * CLASSES];
     let mut bias = [0f32; CLASSES];
