@@ -21,7 +21,7 @@ const UNITS_AFTER: &[&str] = &[
 ];
 const CURRENCY_BEFORE: &[&str] = &["¥", "rmb", "cny", "人民币"];
 /// A bare number followed directly by one of these is not money (3点, 24%, 5g, 2号).
-const NOT_MONEY_AFTER: &str = "%点号日天期月年个次周岁小星折倍人张台部件楼层位:寸代字条页分秒斤米";
+const NOT_MONEY_AFTER: &str = "%点号日天期月年个次周岁小星折倍人张台部件楼层位:寸代字条页秒斤米";
 const ARITHMETIC: &str = "+*/=×÷^";
 
 fn currency_before(low: &[char], start: usize) -> bool {

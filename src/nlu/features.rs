@@ -53,6 +53,52 @@ impl Unit {
     }
 }
 
+/// Every toneless pinyin syllable (from the pinyin table, once per process).
+fn syllables() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        ('\u{4E00}'..='\u{9FFF}')
+            .filter_map(|c| c.to_pinyin().map(|p| p.plain()))
+            .collect()
+    })
+}
+
+/// A Latin word typed in pinyin (lixi, zidong, shouxufei) as its syllables, longest first;
+/// `None` when it does not split into two or more syllables.
+fn pinyin_split(word: &str) -> Option<Vec<&str>> {
+    if word.len() < 4 || word.len() > 24 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let set = syllables();
+    // best[i]: fewest syllables covering word[..i], with where the last one starts.
+    let n = word.len();
+    let mut best: Vec<Option<(usize, usize)>> = vec![None; n + 1];
+    best[0] = Some((0, 0));
+    for end in 1..=n {
+        for start in end.saturating_sub(6)..end {
+            if let (Some((k, _)), true) = (best[start], set.contains(&word[start..end])) {
+                if best[end].is_none_or(|(b, _)| k + 1 < b) {
+                    best[end] = Some((k + 1, start));
+                }
+            }
+        }
+    }
+    let (count, _) = best[n]?;
+    if count < 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(count);
+    let mut end = n;
+    while end > 0 {
+        let (_, start) = best[end]?;
+        out.push(&word[start..end]);
+        end = start;
+    }
+    out.reverse();
+    Some(out)
+}
+
 /// 64-bit FNV-1a over bytes, with a namespace byte per feature kind.
 struct Fnv(u64);
 
@@ -296,6 +342,25 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
                 let mut h = Fnv::new(b'g');
                 g.iter().for_each(|c| h.char(*c));
                 put(h);
+            }
+        }
+    }
+    // Pinyin typed in Latin letters next to Chinese (lixi怎么算) or as the whole message meets
+    // the characters' pinyin features.
+    let has_han = u.iter().any(|x| matches!(x, Unit::Han(_)));
+    let split: Vec<Option<Vec<&str>>> = raw_words.iter().map(|w| pinyin_split(w)).collect();
+    if has_han || (!split.is_empty() && split.iter().all(Option::is_some)) {
+        for syl in split.iter().flatten() {
+            for (i, a) in syl.iter().enumerate() {
+                let mut h = Fnv::new(b'p');
+                h.str(a);
+                put(h);
+                if let Some(b) = syl.get(i + 1) {
+                    let mut h = Fnv::new(b'P');
+                    h.str(a);
+                    h.str(b);
+                    put(h);
+                }
             }
         }
     }

@@ -29,6 +29,8 @@ pub struct Params {
     pub threshold: f32,
     /// Messages understood below this probability are kept for review too.
     pub review_below: f32,
+    /// Return the average of the weights over all steps (averaged SGD) instead of the last.
+    pub average: bool,
     /// Features seen in fewer training messages than this are dropped (a smaller model).
     pub min_count: u32,
     /// Seed of the example shuffle.
@@ -164,6 +166,11 @@ pub fn train(examples: &[Example], p: &Params) -> Trained {
     let buckets = 1usize << p.hash_bits;
     let mut w = vec![0f32; buckets * CLASSES];
     let mut bias = [0f32; CLASSES];
+    // Averaged SGD (the returned weights are the mean over all steps), kept lazily: `u` sums
+    // step × update, and the mean is w − u / steps.
+    let mut u = vec![0f32; if p.average { buckets * CLASSES } else { 0 }];
+    let mut ub = [0f32; CLASSES];
+    let mut step = 1.0f32;
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut rng = XorShift(p.seed | 1);
     for epoch in 0..p.epochs {
@@ -185,14 +192,29 @@ pub fn train(examples: &[Example], p: &Params) -> Trained {
             softmax(&mut s);
             s[ex.class] -= 1.0;
             for &f in &ex.features {
-                let row = &mut w[f as usize * CLASSES..][..CLASSES];
+                let at = f as usize * CLASSES;
                 for k in 0..CLASSES {
-                    row[k] -= lr * (s[k] * x + p.l2 * row[k]);
+                    let d = -lr * (s[k] * x + p.l2 * w[at + k]);
+                    w[at + k] += d;
+                    if p.average {
+                        u[at + k] += step * d;
+                    }
                 }
             }
             for k in 0..CLASSES {
-                bias[k] -= lr * s[k];
+                let d = -lr * s[k];
+                bias[k] += d;
+                ub[k] += step * d;
             }
+            step += 1.0;
+        }
+    }
+    if p.average {
+        for (wk, uk) in w.iter_mut().zip(&u) {
+            *wk -= uk / step;
+        }
+        for k in 0..CLASSES {
+            bias[k] -= ub[k] / step;
         }
     }
     Trained {
