@@ -555,11 +555,6 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
     if let Some(time) = crate::reminders::plan::parse_time_of_day(t) {
         v.insert("time".into(), time.format("%H:%M").to_string());
     }
-    if let Some(n) = crate::nlu::bare_count(t) {
-        // A bare "14" answers a state that expects days or periods.
-        v.entry("days".into()).or_insert(n.to_string());
-        v.entry("periods".into()).or_insert(n.to_string());
-    }
     if (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
         v.insert("card".into(), t.to_string());
     }

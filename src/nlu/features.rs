@@ -247,7 +247,9 @@ fn units(marked: &Marked) -> (Vec<Unit>, Vec<String>, bool) {
             }
             let word: String = low[s..i].iter().map(|c| if *c == '’' { '\'' } else { *c }).collect();
             if word.bytes().all(|b| b.is_ascii_digit()) {
-                out.push(Unit::Word("<num>".into()));
+                // Chat slang (886 bye, 88, 666) stays itself; any other number is one token.
+                let slang = matches!(word.as_str(), "88" | "886" | "666" | "6666" | "520" | "233" | "2333" | "1314" | "555");
+                out.push(Unit::Word(if slang { word } else { "<num>".into() }));
                 continue;
             }
             let mut parts = Vec::new();
