@@ -16,7 +16,11 @@ fn training_files() -> Vec<SourceFile> {
         .collect();
     paths.sort();
     for p in paths {
-        let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         files.push(SourceFile {
             path: format!("dialogs/nlu/train/{name}"),
             text: std::fs::read_to_string(&p).expect("training file"),

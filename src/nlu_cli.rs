@@ -47,19 +47,33 @@ fn builtin_nlu() -> Result<Nlu, Failure> {
     Nlu::from_files(&crate::embedded::dialog_files()).map_err(|e| {
         Failure::Internal(anyhow::anyhow!(
             "NLU files invalid: {}",
-            e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
         ))
     })
 }
 
 fn bad(errors: Vec<crate::dialog::LoadError>) -> Failure {
-    Failure::BadInput(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+    Failure::BadInput(
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 pub fn run(cli: &Cli, action: Option<&NluAction>) -> Result<(), Failure> {
     match action {
         None => run_lines(cli),
-        Some(NluAction::Eval { file, cv, json, dir }) => run_eval(cli, file.as_deref(), *cv, *json, dir),
+        Some(NluAction::Eval {
+            file,
+            cv,
+            json,
+            dir,
+        }) => run_eval(cli, file.as_deref(), *cv, *json, dir),
         Some(NluAction::Train { dir, check }) => run_train(dir, *check),
         Some(NluAction::Review { since, top }) => run_review(cli, *since, *top),
     }
@@ -108,7 +122,10 @@ fn read_dir_files(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
         let text = std::fs::read_to_string(&p)
             .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))?;
         files.push(SourceFile {
-            path: format!("dialogs/nlu/train/{}", p.file_name().unwrap_or_default().to_string_lossy()),
+            path: format!(
+                "dialogs/nlu/train/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            ),
             text,
         });
     }
@@ -141,13 +158,18 @@ fn run_eval(
         let predicted = data::cross_validate(&nlu, &set, k);
         let pred: Vec<eval::Prediction> = predicted
             .into_iter()
-            .map(|intent| eval::Prediction { intent, slots: None })
+            .map(|intent| eval::Prediction {
+                intent,
+                slots: None,
+            })
             .collect();
         print_report(&eval::report(&set, &pred), json);
         return Ok(());
     }
     let Some(file) = file else {
-        return Err(Failure::BadInput("nlu eval needs a FILE.jsonl or --cv K".into()));
+        return Err(Failure::BadInput(
+            "nlu eval needs a FILE.jsonl or --cv K".into(),
+        ));
     };
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::BadInput(format!("{}: {e}", file.display())))?;

@@ -31,7 +31,8 @@ pub fn predict(nlu: &Nlu, set: &[Labelled], today: NaiveDate) -> Vec<Prediction>
 /// n/d to three decimals as a JSON number (0 when d is 0), computed in integers.
 fn ratio(n: usize, d: usize) -> Value {
     let permille = (n * 1000 + d / 2).checked_div(d).unwrap_or(0);
-    serde_json::from_str(&format!("{}.{:03}", permille / 1000, permille % 1000)).unwrap_or(Value::Null)
+    serde_json::from_str(&format!("{}.{:03}", permille / 1000, permille % 1000))
+        .unwrap_or(Value::Null)
 }
 
 /// The report of a set of predictions against their labels.
@@ -65,8 +66,16 @@ pub fn report(set: &[Labelled], pred: &[Prediction]) -> Value {
     let mut per_intent = serde_json::Map::new();
     for i in Intent::ALL {
         let tp = confusion.get(&(i, i)).copied().unwrap_or(0);
-        let gold: usize = confusion.iter().filter(|((g, _), _)| *g == i).map(|(_, n)| n).sum();
-        let said: usize = confusion.iter().filter(|((_, p), _)| *p == i).map(|(_, n)| n).sum();
+        let gold: usize = confusion
+            .iter()
+            .filter(|((g, _), _)| *g == i)
+            .map(|(_, n)| n)
+            .sum();
+        let said: usize = confusion
+            .iter()
+            .filter(|((_, p), _)| *p == i)
+            .map(|(_, n)| n)
+            .sum();
         if gold == 0 && said == 0 {
             continue;
         }
@@ -84,14 +93,22 @@ pub fn report(set: &[Labelled], pred: &[Prediction]) -> Value {
         .collect();
     let langs: serde_json::Map<String, Value> = by_lang
         .iter()
-        .map(|(k, (n, h))| (k.to_string(), json!({"messages": n, "accuracy": ratio(*h, *n)})))
+        .map(|(k, (n, h))| {
+            (
+                k.to_string(),
+                json!({"messages": n, "accuracy": ratio(*h, *n)}),
+            )
+        })
         .collect();
     let unknown_gold: usize = confusion
         .iter()
         .filter(|((g, _), _)| *g == Intent::Unknown)
         .map(|(_, n)| n)
         .sum();
-    let unknown_hit = confusion.get(&(Intent::Unknown, Intent::Unknown)).copied().unwrap_or(0);
+    let unknown_hit = confusion
+        .get(&(Intent::Unknown, Intent::Unknown))
+        .copied()
+        .unwrap_or(0);
     json!({
         "messages": total,
         "intent_accuracy": ratio(ok, total),
@@ -113,7 +130,10 @@ pub fn to_text(r: &Value) -> String {
     if let Some(langs) = r["by_lang"].as_object() {
         for (k, v) in langs {
             let k = if k.is_empty() { "?" } else { k };
-            out += &format!("  {k}: {} messages, accuracy {}\n", v["messages"], v["accuracy"]);
+            out += &format!(
+                "  {k}: {} messages, accuracy {}\n",
+                v["messages"], v["accuracy"]
+            );
         }
     }
     out += "\nintent               precision recall  f1     support\n";
@@ -138,7 +158,11 @@ pub fn to_text(r: &Value) -> String {
     for m in r["misses"].as_array().into_iter().flatten() {
         out += &format!(
             "  {}  want {} {}  got {} {}\n",
-            m["text"], m["want"]["intent"], m["want"]["slots"], m["got"]["intent"], m["got"]["slots"]
+            m["text"],
+            m["want"]["intent"],
+            m["want"]["slots"],
+            m["got"]["intent"],
+            m["got"]["slots"]
         );
     }
     out

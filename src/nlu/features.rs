@@ -241,14 +241,21 @@ fn units(marked: &Marked) -> (Vec<Unit>, Vec<String>, bool) {
             while i < low.len()
                 && slot_at[i].is_none()
                 && (low[i].is_ascii_alphanumeric()
-                    || (matches!(low[i], '\'' | '’') && low.get(i + 1).is_some_and(char::is_ascii_alphabetic)))
+                    || (matches!(low[i], '\'' | '’')
+                        && low.get(i + 1).is_some_and(char::is_ascii_alphabetic)))
             {
                 i += 1;
             }
-            let word: String = low[s..i].iter().map(|c| if *c == '’' { '\'' } else { *c }).collect();
+            let word: String = low[s..i]
+                .iter()
+                .map(|c| if *c == '’' { '\'' } else { *c })
+                .collect();
             if word.bytes().all(|b| b.is_ascii_digit()) {
                 // Chat slang (886 bye, 88, 666) stays itself; any other number is one token.
-                let slang = matches!(word.as_str(), "88" | "886" | "666" | "6666" | "520" | "233" | "2333" | "1314" | "555");
+                let slang = matches!(
+                    word.as_str(),
+                    "88" | "886" | "666" | "6666" | "520" | "233" | "2333" | "1314" | "555"
+                );
                 out.push(Unit::Word(if slang { word } else { "<num>".into() }));
                 continue;
             }
@@ -268,7 +275,11 @@ fn units(marked: &Marked) -> (Vec<Unit>, Vec<String>, bool) {
             out.push(Unit::Han(c));
         } else if matches!(c, '?' | '？') {
             question = true;
-        } else if !c.is_whitespace() && !c.is_ascii_punctuation() && !is_modifier(c) && !"，。！、：；…～~“”‘’（）《》【】".contains(c) {
+        } else if !c.is_whitespace()
+            && !c.is_ascii_punctuation()
+            && !is_modifier(c)
+            && !"，。！、：；…～~“”‘’（）《》【】".contains(c)
+        {
             out.push(Unit::Sym(c));
         }
     }
@@ -338,7 +349,10 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
         }
     }
     for w in &raw_words {
-        let chars: Vec<char> = std::iter::once('^').chain(w.chars()).chain(std::iter::once('$')).collect();
+        let chars: Vec<char> = std::iter::once('^')
+            .chain(w.chars())
+            .chain(std::iter::once('$'))
+            .collect();
         if chars.len() >= 5 {
             for g in chars.windows(3) {
                 let mut h = Fnv::new(b'g');
@@ -376,7 +390,29 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
     });
     let asks = question
         || matches!(u.last(), Some(Unit::Han('吗' | '呢' | '么' | '嘛')))
-        || matches!(first_word, Some("what" | "how" | "why" | "when" | "where" | "which" | "who" | "is" | "are" | "can" | "could" | "do" | "does" | "did" | "will" | "would" | "should" | "may"));
+        || matches!(
+            first_word,
+            Some(
+                "what"
+                    | "how"
+                    | "why"
+                    | "when"
+                    | "where"
+                    | "which"
+                    | "who"
+                    | "is"
+                    | "are"
+                    | "can"
+                    | "could"
+                    | "do"
+                    | "does"
+                    | "did"
+                    | "will"
+                    | "would"
+                    | "should"
+                    | "may"
+            )
+        );
     put(cue("bias"));
     if asks {
         put(cue("question"));

@@ -142,7 +142,10 @@ impl Nlu {
     }
 
     /// As `from_files`, with another model (a freshly trained one).
-    pub fn from_files_with(files: &[SourceFile], model: model::Compact) -> Result<Nlu, Vec<LoadError>> {
+    pub fn from_files_with(
+        files: &[SourceFile],
+        model: model::Compact,
+    ) -> Result<Nlu, Vec<LoadError>> {
         let patterns = patterns::load(files);
         let params = params_of(files);
         let (patterns, params) = match (patterns, params) {
@@ -160,7 +163,10 @@ impl Nlu {
             ));
         }
         let complaints = intent::Classifier::new(&patterns).map_err(|e| {
-            load_error("dialogs/nlu", format!("patterns do not compile together: {e}"))
+            load_error(
+                "dialogs/nlu",
+                format!("patterns do not compile together: {e}"),
+            )
         })?;
         Ok(Nlu {
             model: std::sync::Arc::new(model),
@@ -209,7 +215,11 @@ impl Nlu {
         let p = self.model.probabilities(&f);
         let best = (0..p.len()).fold(0, |b, k| if p[k] > p[b] { k } else { b });
         let below = p[best] < self.params.threshold;
-        let intent = if below { Intent::Unknown } else { Intent::ALL[best] };
+        let intent = if below {
+            Intent::Unknown
+        } else {
+            Intent::ALL[best]
+        };
         // A complaint or dispute always reaches a person (and its ticket says so).
         let intent = if intent != Intent::Human && self.is_complaint(text) {
             Intent::Human
@@ -304,7 +314,9 @@ pub fn bare_count(text: &str) -> Option<u32> {
     let nums = numbers::scan_numbers(&chars);
     match nums.as_slice() {
         [n] if n.start == 0 && n.end == chars.len() && !n.decimal && !n.negative && !n.grouped => {
-            u32::try_from(n.value.mantissa()).ok().filter(|v| (1..=400).contains(v))
+            u32::try_from(n.value.mantissa())
+                .ok()
+                .filter(|v| (1..=400).contains(v))
         }
         _ => None,
     }

@@ -73,7 +73,9 @@ pub fn exp_neg(x: f32) -> f32 {
     const LN2: f32 = std::f32::consts::LN_2;
     let k = (x / LN2 - 0.5) as i32; // rounds toward the nearest for x ≤ 0
     let r = x - k as f32 * LN2;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r / 720.0)))));
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r / 720.0)))));
     if k < -126 {
         return 0.0;
     }
@@ -266,7 +268,10 @@ impl Compact {
     /// Rows kept (buckets with a weight) and the bytes the model holds in memory.
     pub fn size(&self) -> (usize, usize) {
         let rows = self.rows.len() / CLASSES;
-        (rows, self.index.len() * 4 + self.rows.len() * 2 + CLASSES * 4)
+        (
+            rows,
+            self.index.len() * 4 + self.rows.len() * 2 + CLASSES * 4,
+        )
     }
 
     /// Softmax probabilities of the intents for a message's features.
@@ -299,13 +304,16 @@ impl Compact {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&self.bits.to_le_bytes());
         out.extend_from_slice(&self.scale.to_le_bytes());
-        self.bias.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
+        self.bias
+            .iter()
+            .for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
         let n = (self.rows.len() / CLASSES) as u32;
         out.extend_from_slice(&n.to_le_bytes());
         for (bucket, r) in self.index.iter().enumerate().filter(|(_, r)| **r != 0) {
             out.extend_from_slice(&(bucket as u32).to_le_bytes());
             let row = &self.rows[(*r as usize - 1) * CLASSES..][..CLASSES];
-            row.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            row.iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
         }
         out
     }
@@ -332,7 +340,9 @@ impl Compact {
             let slot = index.get_mut(bucket).ok_or("bucket out of range")?;
             *slot = k as u32 + 1;
             for _ in 0..CLASSES {
-                rows.push(i16::from_le_bytes(r.take(2)?.try_into().map_err(|_| "short")?));
+                rows.push(i16::from_le_bytes(
+                    r.take(2)?.try_into().map_err(|_| "short")?,
+                ));
             }
         }
         if r.at != bytes.len() {
@@ -368,9 +378,13 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().map_err(|_| "short")?))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| "short")?,
+        ))
     }
     fn f32(&mut self) -> Result<f32, String> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().map_err(|_| "short")?))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| "short")?,
+        ))
     }
 }

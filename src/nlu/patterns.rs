@@ -73,7 +73,11 @@ fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadErr
             ));
             continue;
         }
-        if let Some(w) = group.weight.as_ref().filter(|w| !(1..=1000).contains(w.get_ref())) {
+        if let Some(w) = group
+            .weight
+            .as_ref()
+            .filter(|w| !(1..=1000).contains(w.get_ref()))
+        {
             errors.push(err(w.span().start, "weight must be from 1 to 1000".into()));
             continue;
         }

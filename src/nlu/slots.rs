@@ -319,8 +319,18 @@ pub fn extract_marked(text: &str, today: NaiveDate) -> Marked {
 }
 
 const CARD_WORDS: &[&str] = &[
-    "尾号", "尾数", "末四位", "后四位", "后4位", "末4位", "卡号", "ending", "ends in", "last 4",
-    "last four", "card",
+    "尾号",
+    "尾数",
+    "末四位",
+    "后四位",
+    "后4位",
+    "末4位",
+    "卡号",
+    "ending",
+    "ends in",
+    "last 4",
+    "last four",
+    "card",
 ];
 
 /// Four digits after 尾号 / ending in name a card, never an amount.

@@ -57,7 +57,15 @@ fn mask_digits(word: &str) -> String {
 
 /// What follows 我叫 / 名字是 / my name is (a stated name) becomes `<name>`.
 fn drop_names(text: &str) -> String {
-    const CUES: &[&str] = &["我叫", "名字是", "名字叫", "本人是", "my name is ", "name's ", "this is "];
+    const CUES: &[&str] = &[
+        "我叫",
+        "名字是",
+        "名字叫",
+        "本人是",
+        "my name is ",
+        "name's ",
+        "this is ",
+    ];
     let lower = text.to_lowercase();
     for cue in CUES {
         if let Some(at) = lower.find(cue) {

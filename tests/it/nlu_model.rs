@@ -46,7 +46,14 @@ fn training_files() -> Vec<SourceFile> {
 #[test]
 fn nlu_model_same_input_gives_same_scores() {
     let other = Nlu::from_files(&builtin_files()).unwrap();
-    for text in ["我要还500", "帐单多少", "how much do i owe", "", "😀", "hello?"] {
+    for text in [
+        "我要还500",
+        "帐单多少",
+        "how much do i owe",
+        "",
+        "😀",
+        "hello?",
+    ] {
         let a = nlu().classify(text, today());
         let b = other.classify(text, today());
         assert_eq!(a.intent, b.intent, "{text}");
@@ -100,7 +107,10 @@ fn nlu_own_exponential_matches_the_real_one() {
         let x = -(i as f32) * 0.04;
         let want = (x as f64).exp();
         let got = exp_neg(x) as f64;
-        assert!((got - want).abs() <= want * 1e-5 + 1e-30, "exp({x}) = {got}, want {want}");
+        assert!(
+            (got - want).abs() <= want * 1e-5 + 1e-30,
+            "exp({x}) = {got}, want {want}"
+        );
     }
     assert_eq!(exp_neg(-1000.0), 0.0);
     assert_eq!(exp_neg(f32::NAN), 0.0);
@@ -218,7 +228,10 @@ fn nlu_command_answers_line_by_line_and_survives_bad_utf8() {
     use std::time::Duration;
     let mut child = Command::new(env!("CARGO_BIN_EXE_repaybot"))
         .args(["--today", "2026-11-21", "nlu"])
-        .env("REPAYBOT_DATA", std::env::temp_dir().join("repaybot-nlu-lines-unused"))
+        .env(
+            "REPAYBOT_DATA",
+            std::env::temp_dir().join("repaybot-nlu-lines-unused"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -234,7 +247,10 @@ fn nlu_command_answers_line_by_line_and_survives_bad_utf8() {
             }
         }
     });
-    let next = || rx.recv_timeout(Duration::from_secs(20)).expect("an answer per line");
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("an answer per line")
+    };
     stdin.write_all("我要还500\n".as_bytes()).unwrap();
     stdin.flush().unwrap();
     let first: Value = serde_json::from_str(&next()).unwrap();

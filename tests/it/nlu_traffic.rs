@@ -35,9 +35,15 @@ fn nlu_redaction_masks_digits_and_drops_identifying_text() {
         ("我买了3个西瓜花了45块", Some("我买了#个西瓜花了#块")),
         ("我的手机13812345678", Some("我的手机<id>")),
         ("身份证11010519491231002X", Some("身份证<id>")),
-        ("mail me at a.b@example.com pls", Some("mail me at <email> pls")),
+        (
+            "mail me at a.b@example.com pls",
+            Some("mail me at <email> pls"),
+        ),
         ("我叫王小明，想问个事", Some("我叫<name>，想问个事")),
-        ("hi my name is John Smith", Some("hi my name is <name> Smith")),
+        (
+            "hi my name is John Smith",
+            Some("hi my name is <name> Smith"),
+        ),
         ("   ", None),
     ];
     for (text, want) in cases {
@@ -53,14 +59,26 @@ fn nlu_unknown_messages_are_kept_listed_and_forgotten() -> Result<()> {
     say(&app, "c:1", "今天天气怎么样 我在3号楼")?;
     say(&app, "c:1", "/help")?;
     let list = app.store.unknown_review(None)?;
-    assert_eq!(list.first(), Some(&("手机壳什么颜色好看".to_string(), 2)), "{list:?}");
-    assert!(list.iter().all(|(t, _)| !t.chars().any(|c| c.is_ascii_digit())), "{list:?}");
+    assert_eq!(
+        list.first(),
+        Some(&("手机壳什么颜色好看".to_string(), 2)),
+        "{list:?}"
+    );
+    assert!(
+        list.iter()
+            .all(|(t, _)| !t.chars().any(|c| c.is_ascii_digit())),
+        "{list:?}"
+    );
     assert!(list.iter().all(|(t, _)| t != "/help"), "{list:?}");
     let later = today().succ_opt().unwrap();
     assert!(app.store.unknown_review(Some(later))?.is_empty());
     app.turn("c:1", ChatInput::Text("/forget".into()), today(), now())?;
     let list = app.store.unknown_review(None)?;
-    assert_eq!(list, vec![("手机壳什么颜色好看".to_string(), 1)], "only c:2's is left");
+    assert_eq!(
+        list,
+        vec![("手机壳什么颜色好看".to_string(), 1)],
+        "only c:2's is left"
+    );
     Ok(())
 }
 
