@@ -11,6 +11,9 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+#[path = "nlu_cli.rs"]
+mod nlu_cli;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "repaybot",
@@ -62,8 +65,12 @@ pub enum Command {
         #[arg(long, value_parser = ["zh", "en"])]
         lang: Option<String>,
     },
-    /// Read messages on stdin, write one JSON line each: text, intent, slots.
-    Nlu,
+    /// Read messages on stdin, write one JSON line each: text, intent, slots. With an action:
+    /// measure (eval), retrain (train) or list messages not understood (review).
+    Nlu {
+        #[command(subcommand)]
+        action: Option<nlu_cli::NluAction>,
+    },
     /// Validate (check) or draw (graph) the dialog files.
     Dialogs {
         #[arg(value_parser = ["check", "graph"])]
@@ -182,7 +189,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Chat { account, lang } => {
             run_chat(&cli, settings.clone(), account.clone(), lang.as_deref())
         }
-        Command::Nlu => run_nlu(&cli),
+        Command::Nlu { action } => nlu_cli::run(&cli, action.as_ref()),
         Command::Reminders { account_id, days } => {
             crate::reminders::report::run(&cli, &settings, account_id, *days)
         }
@@ -388,28 +395,6 @@ fn init_logs(format: LogFormat) {
         LogFormat::Text => logs.try_init(),
         LogFormat::Json => logs.json().flatten_event(true).try_init(),
     };
-}
-
-fn run_nlu(cli: &Cli) -> Result<(), Failure> {
-    use std::io::Read;
-    let nlu = crate::nlu::Nlu::from_files(&crate::embedded::dialog_files()).map_err(|e| {
-        anyhow::anyhow!(
-            "NLU patterns invalid: {}",
-            e.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| Failure::BadInput(format!("stdin: {e}")))?;
-    print!(
-        "{}",
-        crate::nlu::run_nlu_lines(&nlu, &input, today_for(cli.today, "Asia/Shanghai"))
-    );
-    Ok(())
 }
 
 fn run_dialogs(action: &str, dir: Option<&std::path::Path>) -> Result<(), Failure> {

@@ -16,6 +16,8 @@ pub struct Settings {
     pub reminders: crate::reminders::RemindPolicy,
     /// Operations (`[ops]`, SPEC 2.6): how long report events are kept.
     pub ops: OpsSettings,
+    /// Language understanding (`[nlu]`).
+    pub nlu: NluSettings,
 }
 
 /// `[ops]`: the operations events behind `repaybot report`.
@@ -43,6 +45,19 @@ impl OpsSettings {
                 self.keep_days
             )]
         }
+    }
+}
+
+/// `[nlu]`: whether messages not understood are kept (redacted) for `repaybot nlu review`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NluSettings {
+    pub keep_unknown: bool,
+}
+
+impl Default for NluSettings {
+    fn default() -> Self {
+        NluSettings { keep_unknown: true }
     }
 }
 

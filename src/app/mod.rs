@@ -303,6 +303,9 @@ impl App {
                         lang: crate::nlu::Lang::Zh,
                     },
                 );
+                if self.settings.nlu.keep_unknown && self.nlu.worth_keeping(raw, today) {
+                    self.store.keep_unknown(chat, today, raw)?;
+                }
                 slots = slot_vars(raw, &understanding);
                 hint = match understanding.intent {
                     crate::nlu::Intent::Unknown => TicketReason::NotUnderstood,

@@ -314,9 +314,13 @@ impl Run<'_> {
             return self.enter(t, Vec::new());
         }
         if let Some(slot) = &st.expect {
-            if let (Some(v), Some(t)) = (m.slots.get(slot), st.on.get(slot)) {
+            // A bare "14" answers a state that asks how many days or periods.
+            let bare = matches!(slot.as_str(), "days" | "periods")
+                .then(|| crate::nlu::bare_count(m.raw).map(|n| n.to_string()))
+                .flatten();
+            if let (Some(v), Some(t)) = (m.slots.get(slot).cloned().or(bare), st.on.get(slot)) {
                 understood(self);
-                self.s.vars.insert(slot.clone(), v.clone());
+                self.s.vars.insert(slot.clone(), v);
                 return self.enter(t, Vec::new());
             }
             if m.slot_problem == Some(slot.as_str()) {

@@ -21,7 +21,7 @@ const UNITS_AFTER: &[&str] = &[
 ];
 const CURRENCY_BEFORE: &[&str] = &["¥", "rmb", "cny", "人民币"];
 /// A bare number followed directly by one of these is not money (3点, 24%, 5g, 2号).
-const NOT_MONEY_AFTER: &str = "%点号日天期月年个次周岁小星折倍人张台部件楼层位:寸代";
+const NOT_MONEY_AFTER: &str = "%点号日天期月年个次周岁小星折倍人张台部件楼层位:寸代字条页秒斤米";
 const ARITHMETIC: &str = "+*/=×÷^";
 
 fn currency_before(low: &[char], start: usize) -> bool {
@@ -86,8 +86,93 @@ pub fn checked(value: Decimal, negative: bool) -> Result<Decimal, SlotProblem> {
     Ok(v)
 }
 
-/// Decides about one number not taken by another slot: `None` when it is not money.
-pub fn amount_of(low: &[char], n: &Num) -> Option<Result<Decimal, SlotProblem>> {
+/// Words that make a bare number a sum of money (还500, pay 500, 账单800): without one, a
+/// number is an amount only when it is the whole message (the answer to "how much?").
+const MONEY_WORDS: &[&str] = &[
+    "还",
+    "付",
+    "交",
+    "缴",
+    "扣",
+    "转",
+    "钱",
+    "额",
+    "欠",
+    "账",
+    "帐",
+    "费",
+    "息",
+    "款",
+    "金",
+    "充",
+    "支",
+    "贷",
+    "价",
+    "多少",
+    "罚",
+    "退",
+    "收",
+    "存",
+    "赔",
+    "分期",
+    "首付",
+    "月供",
+    "pay",
+    "paid",
+    "repay",
+    "bill",
+    "owe",
+    "owing",
+    "charge",
+    "fee",
+    "amount",
+    "balance",
+    "money",
+    "cash",
+    "transfer",
+    "deduct",
+    "debit",
+    "interest",
+    "cost",
+    "price",
+    "debt",
+    "due",
+    "total",
+    "refund",
+    "loan",
+    "fine",
+    "penalty",
+    "installment",
+    "instalment",
+    "split",
+    "send",
+    "sent",
+    "deposit",
+    "rmb",
+    "yuan",
+    "bucks",
+    "kuai",
+    "$",
+];
+
+/// Chat slang written as digits (886 = bye, 666 = great): never money on their own.
+const SLANG: &[u32] = &[88, 886, 666, 6666, 233, 2333, 520, 521, 1314, 555, 5555];
+
+fn money_context(low: &[char]) -> bool {
+    MONEY_WORDS.iter().any(|w| {
+        (0..low.len()).any(|i| {
+            if w.is_ascii() && w.len() > 1 {
+                at(low, i, w) && (i == 0 || !low[i - 1].is_ascii_alphabetic())
+            } else {
+                at(low, i, w)
+            }
+        })
+    })
+}
+
+/// Decides about one number not taken by another slot: `None` when it is not money. `alone`:
+/// the number is the whole message.
+pub fn amount_of(low: &[char], n: &Num, alone: bool) -> Option<Result<Decimal, SlotProblem>> {
     let explicit = currency_before(low, n.start) || unit_after(low, n.end);
     if !explicit {
         let before = n.start.checked_sub(1).map(|i| low[i]);
@@ -112,6 +197,12 @@ pub fn amount_of(low: &[char], n: &Num) -> Option<Result<Decimal, SlotProblem>> 
             return None;
         }
         if !n.chinese && n.digits <= 1 && !n.decimal && !n.grouped {
+            return None;
+        }
+        let slang = !n.decimal
+            && !n.grouped
+            && u32::try_from(n.value.mantissa()).is_ok_and(|v| SLANG.contains(&v));
+        if slang || !(alone || money_context(low)) {
             return None;
         }
     }

@@ -103,15 +103,12 @@ pub fn next_day_of_month(today: NaiveDate, d: u32, month_offset: u32) -> Option<
     None
 }
 
-/// Month and day without a year: the occurrence nearest to today (within half a year back).
+/// Month and day without a year: the next occurrence on or after today (SPEC 2.3); 2月29号
+/// is the next leap day; `None` when no year has it.
 pub fn month_day(today: NaiveDate, m: u32, d: u32) -> Option<NaiveDate> {
-    let this = NaiveDate::from_ymd_opt(today.year(), m, d);
-    match this {
-        Some(date) if (today - date).num_days() > 183 => {
-            NaiveDate::from_ymd_opt(today.year() + 1, m, d)
-        }
-        other => other,
-    }
+    (0..=8)
+        .filter_map(|k| NaiveDate::from_ymd_opt(today.year().checked_add(k)?, m, d))
+        .find(|date| *date >= today)
 }
 
 /// `week`: None = next occurrence (today included), Some(k) = that weekday of the week k

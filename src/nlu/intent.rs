@@ -1,12 +1,14 @@
-//! Intents and the classifier: every pattern in one `RegexSet`; the intent whose matching
-//! patterns weigh most wins, `unknown` when nothing matches.
+//! Intents (SPEC 2.3) and the tag patterns: every pattern in one `RegexSet`, asked which tags
+//! (`complaint`) a message matches. The intent itself comes from the model (`model.rs`).
 
 use super::numbers::normalize_char;
 use super::patterns::Pattern;
 use regex::{RegexSet, RegexSetBuilder};
 
 /// What the customer wants (SPEC 2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     Greet,
@@ -127,7 +129,6 @@ pub fn prepare(text: &str) -> String {
 #[derive(Debug)]
 pub struct Classifier {
     set: RegexSet,
-    meta: Vec<(Intent, u32)>,
     tags: Vec<Option<String>>,
 }
 
@@ -137,9 +138,8 @@ impl Classifier {
             .size_limit(64 << 20)
             .dfa_size_limit(64 << 20)
             .build()?;
-        let meta = patterns.iter().map(|p| (p.intent, p.weight)).collect();
         let tags = patterns.iter().map(|p| p.tag.clone()).collect();
-        Ok(Classifier { set, meta, tags })
+        Ok(Classifier { set, tags })
     }
 
     /// Whether a pattern tagged `tag` matches the message.
@@ -149,25 +149,5 @@ impl Classifier {
             .matches(&text)
             .iter()
             .any(|i| self.tags[i].as_deref() == Some(tag))
-    }
-
-    pub fn classify(&self, text: &str) -> Intent {
-        let text = prepare(text);
-        if text.is_empty() {
-            return Intent::Unknown;
-        }
-        // Per intent: best weight, then the sum of weights; ties go to the earlier pattern.
-        let mut score = [(0u32, 0u32); 23];
-        let mut best: Option<Intent> = None;
-        for i in self.set.matches(&text).iter() {
-            let (intent, w) = self.meta[i];
-            let s = &mut score[intent as usize];
-            s.0 = s.0.max(w);
-            s.1 += w;
-            if best.is_none_or(|b| score[b as usize] < score[intent as usize]) {
-                best = Some(intent);
-            }
-        }
-        best.unwrap_or(Intent::Unknown)
     }
 }

@@ -27,15 +27,10 @@ struct RawIntent {
 /// One validated pattern.
 #[derive(Clone, Debug)]
 pub struct Pattern {
-    pub intent: Intent,
-    pub weight: u32,
     /// The regex as compiled (ASCII word boundaries).
     pub regex: String,
     pub tag: Option<String>,
 }
-
-/// Default weight of a pattern group.
-pub const DEFAULT_WEIGHT: u32 = 50;
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset.min(text.len()))
@@ -47,9 +42,12 @@ pub fn compile_form(pattern: &str) -> String {
     pattern.replace(r"\b", r"(?-u:\b)")
 }
 
+/// Pattern files: the `.toml` files under `nlu/` except the model's `model.toml`.
 fn is_nlu_path(path: &str) -> bool {
     let p = path.replace('\\', "/");
-    p.contains("/nlu/") || p.starts_with("nlu/")
+    (p.contains("/nlu/") || p.starts_with("nlu/"))
+        && p.ends_with(".toml")
+        && !p.ends_with("nlu/model.toml")
 }
 
 fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadError>) {
@@ -68,21 +66,21 @@ fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadErr
     };
     for group in raw.intent {
         let name = group.name.get_ref();
-        let Some(intent) = Intent::parse(name) else {
+        if Intent::parse(name).is_none() {
             errors.push(err(
                 group.name.span().start,
                 format!("unknown intent `{name}`"),
             ));
             continue;
-        };
-        let weight = match &group.weight {
-            Some(w) if !(1..=1000).contains(w.get_ref()) => {
-                errors.push(err(w.span().start, "weight must be from 1 to 1000".into()));
-                continue;
-            }
-            Some(w) => *w.get_ref(),
-            None => DEFAULT_WEIGHT,
-        };
+        }
+        if let Some(w) = group
+            .weight
+            .as_ref()
+            .filter(|w| !(1..=1000).contains(w.get_ref()))
+        {
+            errors.push(err(w.span().start, "weight must be from 1 to 1000".into()));
+            continue;
+        }
         if group.patterns.is_empty() {
             errors.push(err(
                 group.name.span().start,
@@ -107,8 +105,6 @@ fn load_file(file: &SourceFile, out: &mut Vec<Pattern>, errors: &mut Vec<LoadErr
                 ));
             } else {
                 out.push(Pattern {
-                    intent,
-                    weight,
                     regex,
                     tag: group.tag.clone(),
                 });

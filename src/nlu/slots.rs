@@ -11,15 +11,53 @@ struct Text {
     orig: Vec<char>,
     low: Vec<char>,
     used: Vec<bool>,
+    /// What each taken span is, for the intent model's placeholders.
+    spans: Vec<(usize, usize, Kind)>,
+}
+
+/// What a span of the message was taken as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Amount,
+    Date,
+    Days,
+    Periods,
+    Order,
+    Card4,
+    Phone,
+}
+
+impl Kind {
+    /// The placeholder token the intent model sees instead of the span's text.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Kind::Amount => "<AMOUNT>",
+            Kind::Date => "<DATE>",
+            Kind::Days => "<DAYS>",
+            Kind::Periods => "<PERIODS>",
+            Kind::Order => "<ORDER>",
+            Kind::Card4 => "<CARD4>",
+            Kind::Phone => "<PHONE>",
+        }
+    }
+}
+
+/// A message's slots with the spans (in chars of `low`) they were read from.
+pub struct Marked {
+    pub slots: Slots,
+    /// The normalised, lower-cased chars of the message.
+    pub low: Vec<char>,
+    pub spans: Vec<(usize, usize, Kind)>,
 }
 
 impl Text {
     fn free(&self, s: usize, e: usize) -> bool {
         !self.used[s..e.min(self.used.len())].iter().any(|u| *u)
     }
-    fn take(&mut self, s: usize, e: usize) {
+    fn take(&mut self, s: usize, e: usize, kind: Kind) {
         let e = e.min(self.used.len());
         self.used[s..e].iter_mut().for_each(|u| *u = true);
+        self.spans.push((s, e, kind));
     }
 }
 
@@ -67,7 +105,7 @@ fn order_ids(t: &mut Text, slots: &mut Slots) {
                 && t.orig.get(i + 1).is_some_and(|c| c.is_ascii_digit())
                 || s > 0 && matches!(t.orig[s - 1], '.' | ',');
             if is_phone(run) {
-                t.take(s, i);
+                t.take(s, i, Kind::Phone);
                 continue;
             }
             let money = t
@@ -81,7 +119,7 @@ fn order_ids(t: &mut Text, slots: &mut Slots) {
         };
         if is_order && slots.order_id.is_none() {
             slots.order_id = Some(run.iter().collect());
-            t.take(s, i);
+            t.take(s, i, Kind::Order);
         }
     }
 }
@@ -162,12 +200,19 @@ fn put_duration(t: &mut Text, slots: &mut Slots, s: usize, n: u32, unit: Unit, e
     let period_context = before_has(&t.low, s, 12, PERIOD_CONTEXT)
         || (end..(end + 6).min(t.low.len()))
             .any(|k| at(&t.low, k, "分期") || at(&t.low, k, "plan") || at(&t.low, k, "install"));
-    match unit {
+    let kind = match unit {
         Unit::Days(k) => {
             slots.days = slots.days.or(Some(n * k));
+            Kind::Days
         }
-        Unit::Months if period_context => slots.periods = slots.periods.or(Some(n)),
-        Unit::Months => slots.days = slots.days.or(Some(n * 30)),
+        Unit::Months if period_context => {
+            slots.periods = slots.periods.or(Some(n));
+            Kind::Periods
+        }
+        Unit::Months => {
+            slots.days = slots.days.or(Some(n * 30));
+            Kind::Days
+        }
         Unit::Periods => {
             let before = if s > 0 { t.low[s - 1] } else { ' ' };
             // 第3期, 这一期, 最近一期 name a period, not how many; nobody splits into 1 period.
@@ -178,15 +223,16 @@ fn put_duration(t: &mut Text, slots: &mut Slots, s: usize, n: u32, unit: Unit, e
                 return;
             }
             slots.periods = slots.periods.or(Some(n));
+            Kind::Periods
         }
-    }
-    t.take(s, end);
+    };
+    t.take(s, end, kind);
 }
 
 fn durations(t: &mut Text, nums: &[Num], slots: &mut Slots) {
     if let Some(k) = (0..t.low.len()).find(|k| at(&t.low, *k, "半个月") && t.free(*k, k + 3)) {
         slots.days = Some(15);
-        t.take(k, k + 3);
+        t.take(k, k + 3, Kind::Days);
     }
     for n in nums {
         if !t.free(n.start, n.end) || n.decimal || n.negative || n.grouped {
@@ -218,10 +264,20 @@ fn durations(t: &mut Text, nums: &[Num], slots: &mut Slots) {
 
 /// All slots of a message.
 pub fn extract(text: &str, today: NaiveDate) -> Slots {
+    extract_marked(text, today).slots
+}
+
+/// All slots of a message with the spans they were read from.
+pub fn extract_marked(text: &str, today: NaiveDate) -> Marked {
     let orig = normalize(text);
     let low: Vec<char> = orig.iter().map(|c| c.to_ascii_lowercase()).collect();
     let used = vec![false; low.len()];
-    let mut t = Text { orig, low, used };
+    let mut t = Text {
+        orig,
+        low,
+        used,
+        spans: Vec::new(),
+    };
     let mut slots = Slots::default();
     order_ids(&mut t, &mut slots);
     let nums = scan_numbers(&t.low);
@@ -230,7 +286,7 @@ pub fn extract(text: &str, today: NaiveDate) -> Slots {
         if !t.free(s, e) {
             continue;
         }
-        t.take(s, e);
+        t.take(s, e, Kind::Date);
         if !decided {
             decided = true;
             match d {
@@ -240,17 +296,61 @@ pub fn extract(text: &str, today: NaiveDate) -> Slots {
         }
     }
     durations(&mut t, &nums, &mut slots);
+    card_digits(&mut t, &nums);
+    let alone = nums.len() == 1 && only_number(&t.low, &nums[0]);
     for n in &nums {
         if !t.free(n.start, n.end) {
             continue;
         }
-        if let Some(a) = amount_of(&t.low, n) {
+        if let Some(a) = amount_of(&t.low, n, alone) {
             match a {
                 Ok(v) => slots.amount = Some(v),
                 Err(p) => slots.problems.push(p),
             }
+            t.take(n.start, n.end, Kind::Amount);
             break;
         }
     }
-    slots
+    Marked {
+        slots,
+        low: t.low,
+        spans: t.spans,
+    }
+}
+
+const CARD_WORDS: &[&str] = &[
+    "尾号",
+    "尾数",
+    "末四位",
+    "后四位",
+    "后4位",
+    "末4位",
+    "卡号",
+    "ending",
+    "ends in",
+    "last 4",
+    "last four",
+    "card",
+];
+
+/// Four digits after 尾号 / ending in name a card, never an amount.
+fn card_digits(t: &mut Text, nums: &[Num]) {
+    for n in nums {
+        if n.digits == 4
+            && !n.decimal
+            && !n.grouped
+            && t.free(n.start, n.end)
+            && before_has(&t.low, n.start, 10, CARD_WORDS)
+        {
+            t.take(n.start, n.end, Kind::Card4);
+        }
+    }
+}
+
+/// Whether the message is this number and nothing else but spaces and punctuation (a bare answer).
+fn only_number(low: &[char], n: &Num) -> bool {
+    let outside = low[..n.start].iter().chain(&low[n.end..]);
+    outside
+        .into_iter()
+        .all(|c| c.is_whitespace() || c.is_ascii_punctuation() || "。，！？负".contains(*c))
 }

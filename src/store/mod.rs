@@ -60,6 +60,7 @@ mod cases;
 mod chat_records;
 pub mod events;
 mod import_commit;
+pub mod kept_messages;
 mod privacy;
 mod records;
 mod tickets;

