@@ -1,6 +1,7 @@
 //! The command line of SPEC 2.1 and the commands it runs. Exit status 2 with a one-line reason
 //! for bad arguments or bad input files.
 
+use crate::clock::Clock;
 use crate::domain::Policy;
 use crate::import::{self, ImportFailure, Kind};
 use crate::settings::Settings;
@@ -32,6 +33,12 @@ pub struct Cli {
     /// Fixes the calendar date (YYYY-MM-DD) for demos and tests.
     #[arg(long, env = "REPAYBOT_TODAY", global = true, value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+    /// Testing and demo aid: run as if started at this instant (RFC 3339, e.g.
+    /// 2026-12-11T01:59:50Z); the clock then moves in real time. Reminders and the customers'
+    /// calendar day follow it (it wins over --today, which then only dates the demo data).
+    /// Without it, --today fixes the day and the clock keeps the real time of day.
+    #[arg(long, env = "REPAYBOT_CLOCK_START", global = true, value_parser = parse_instant)]
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -87,12 +94,6 @@ pub enum Command {
         /// Flood protection per customer BURST/MILLIS: a burst, then one message per MILLIS.
         #[arg(long, default_value = "5/700")]
         flood: String,
-        /// Testing and demo aid: run as if started at this instant (RFC 3339, e.g.
-        /// 2026-12-11T01:59:50Z); the clock then moves in real time. Reminders and the
-        /// customers' calendar day follow it (it wins over --today, which then only dates the
-        /// demo data). Without it, --today fixes the day and the clock keeps the real time of day.
-        #[arg(long, env = "REPAYBOT_CLOCK_START", value_parser = parse_instant)]
-        clock_start: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
@@ -114,14 +115,6 @@ fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|_| format!("'{text}' is not an instant like 2026-12-11T01:59:50Z"))
 }
 
-/// `serve --clock-start`, when given.
-fn clock_start_of(cli: &Cli) -> Option<chrono::DateTime<chrono::Utc>> {
-    match &cli.command {
-        Command::Serve { clock_start, .. } => *clock_start,
-        _ => None,
-    }
-}
-
 /// A failure the user caused (exit 2) or an internal one (exit 1).
 pub enum Failure {
     BadInput(String),
@@ -134,30 +127,28 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// The calendar date for an account: `--today`, or now in the account's time zone.
-pub fn today_for(fixed: Option<NaiveDate>, timezone: &str) -> NaiveDate {
-    fixed.unwrap_or_else(|| {
-        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        chrono::Utc::now().with_timezone(&tz).date_naive()
-    })
-}
-
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let settings =
         Settings::load(cli.config.as_deref()).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    // The one clock every command reads.
+    let clock = Clock::from_options(cli.today, cli.clock_start);
     match &cli.command {
         Command::Import { kind, file } => run_import(&cli, &settings.policy, kind, file),
         Command::Statement { account_id, json } => {
-            run_statement(&cli, &settings.policy, account_id, *json)
+            run_statement(&cli, &settings.policy, &clock, account_id, *json)
         }
-        Command::Chat { account, lang } => {
-            run_chat(&cli, settings.clone(), account.clone(), lang.as_deref())
-        }
-        Command::Nlu => run_nlu(&cli),
+        Command::Chat { account, lang } => run_chat(
+            &cli,
+            settings.clone(),
+            clock,
+            account.clone(),
+            lang.as_deref(),
+        ),
+        Command::Nlu => run_nlu(&clock),
         Command::Reminders { account_id, days } => {
-            crate::reminders::report::run(&cli, &settings, account_id, *days)
+            crate::reminders::report::run(&cli, &settings, &clock, account_id, *days)
         }
-        Command::Serve { .. } => run_serve(&cli, settings),
+        Command::Serve { .. } => run_serve(&cli, settings, clock),
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
 }
@@ -166,9 +157,12 @@ pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
     Store::open(&cli.data_dir)
 }
 
-/// The store, with the demo accounts (dated from `demo_day`) loaded when the folder was empty;
-/// true when they were.
-fn open_with_demo(cli: &Cli, demo_day: NaiveDate, policy: &Policy) -> Result<(Store, bool)> {
+/// The store, with the demo accounts loaded when the folder was empty; true when they were. They
+/// are dated from `--today`, else from the clock's day in the house zone.
+fn open_with_demo(cli: &Cli, clock: &Clock, policy: &Policy) -> Result<(Store, bool)> {
+    let demo_day = cli
+        .today
+        .unwrap_or_else(|| clock.today_in(crate::clock::HOUSE_TZ));
     let store = open_store(cli)?;
     let loaded = demo::load_if_empty(&store, demo_day, policy)?;
     Ok((store, loaded))
@@ -179,9 +173,10 @@ fn open_with_demo(cli: &Cli, demo_day: NaiveDate, policy: &Policy) -> Result<(St
 pub(crate) fn open_for_account(
     cli: &Cli,
     policy: &Policy,
+    clock: &Clock,
     account_id: &str,
 ) -> Result<(Store, crate::store::Stored<crate::domain::Account>), Failure> {
-    let (store, loaded) = open_with_demo(cli, today_for(cli.today, "Asia/Shanghai"), policy)?;
+    let (store, loaded) = open_with_demo(cli, clock, policy)?;
     if loaded {
         eprintln!("The data folder was empty: loaded the built-in demo accounts (A1001–A1005).");
     }
@@ -217,9 +212,15 @@ fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<
     }
 }
 
-fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Result<(), Failure> {
-    let (store, account) = open_for_account(cli, policy, account_id)?;
-    let today = today_for(cli.today, &account.data.timezone);
+fn run_statement(
+    cli: &Cli,
+    policy: &Policy,
+    clock: &Clock,
+    account_id: &str,
+    json: bool,
+) -> Result<(), Failure> {
+    let (store, account) = open_for_account(cli, policy, clock, account_id)?;
+    let today = clock.today_for(&account.data.timezone);
     let bill = store
         .bill(account_id, today, policy)
         .context("computing the statement")
@@ -237,12 +238,12 @@ fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Re
 fn run_chat(
     cli: &Cli,
     settings: Settings,
+    clock: Clock,
     account: Option<String>,
     lang: Option<&str>,
 ) -> Result<(), Failure> {
     use std::io::IsTerminal;
-    let demo_day = today_for(cli.today, "Asia/Shanghai");
-    let (store, loaded) = open_with_demo(cli, demo_day, &settings.policy)?;
+    let (store, loaded) = open_with_demo(cli, &clock, &settings.policy)?;
     if loaded {
         println!("(The data folder was empty: loaded the built-in demo accounts A1001–A1005. Try --account A1003.)\n");
     }
@@ -251,7 +252,7 @@ fn run_chat(
             return Err(Failure::BadInput(format!("no account {a}")));
         }
     }
-    let app = crate::app::App::new(store, settings)?;
+    let app = crate::app::App::new(store, settings)?.with_clock(clock);
     let opts = crate::app::chat::ChatOptions {
         account,
         lang: lang.map(|l| {
@@ -261,7 +262,6 @@ fn run_chat(
                 crate::dialog::Lang::Zh
             }
         }),
-        today: cli.today,
         interactive: std::io::stdin().is_terminal(),
         file_dir: if cli.data_dir.is_dir() {
             cli.data_dir.clone()
@@ -276,7 +276,7 @@ fn run_chat(
     Ok(())
 }
 
-fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
+fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure> {
     let Command::Serve {
         webhook,
         listen,
@@ -301,16 +301,11 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         crate::telegram::parse_limits(send_limits).map_err(|e| Failure::BadInput(e.to_string()))?;
     let flood =
         crate::telegram::parse_flood(flood).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let clock_start = clock_start_of(cli);
-    let demo_day = match (cli.today, clock_start) {
-        (None, Some(start)) => start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive(),
-        (today, _) => today_for(today, "Asia/Shanghai"),
-    };
-    let (store, loaded) = open_with_demo(cli, demo_day, &settings.policy)?;
+    let (store, loaded) = open_with_demo(cli, &clock, &settings.policy)?;
     if loaded {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
-    let app = crate::app::App::new(store, settings)?;
+    let app = crate::app::App::new(store, settings)?.with_clock(clock);
     let opts = crate::telegram::ServeOptions {
         token,
         api_url: api_url.clone(),
@@ -319,8 +314,6 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         webhook_secret: std::env::var("REPAYBOT_WEBHOOK_SECRET").ok(),
         limits,
         flood,
-        today: cli.today,
-        clock_start,
     };
     crate::telegram::serve(app, opts)?;
     Ok(())
@@ -336,7 +329,7 @@ fn init_logs() {
         .try_init();
 }
 
-fn run_nlu(cli: &Cli) -> Result<(), Failure> {
+fn run_nlu(clock: &Clock) -> Result<(), Failure> {
     use std::io::Read;
     let nlu = crate::nlu::Nlu::from_files(&crate::embedded::dialog_files()).map_err(|e| {
         anyhow::anyhow!(
@@ -353,7 +346,7 @@ fn run_nlu(cli: &Cli) -> Result<(), Failure> {
         .map_err(|e| Failure::BadInput(format!("stdin: {e}")))?;
     print!(
         "{}",
-        crate::nlu::run_nlu_lines(&nlu, &input, today_for(cli.today, "Asia/Shanghai"))
+        crate::nlu::run_nlu_lines(&nlu, &input, clock.today_in(crate::clock::HOUSE_TZ))
     );
     Ok(())
 }
