@@ -1,6 +1,7 @@
 //! The command line of SPEC 2.1 and the commands it runs. Exit status 2 with a one-line reason
 //! for bad arguments or bad input files.
 
+use crate::clock::Clock;
 use crate::domain::Policy;
 use crate::import::{self, ImportFailure, Kind};
 use crate::settings::Settings;
@@ -38,6 +39,12 @@ pub struct Cli {
     /// Log lines as text or as one JSON object per line (for log collectors).
     #[arg(long, env = "REPAYBOT_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Testing and demo aid: run as if started at this instant (RFC 3339, e.g.
+    /// 2026-12-11T01:59:50Z); the clock then moves in real time. Reminders and the customers'
+    /// calendar day follow it (it wins over --today, which then only dates the demo data).
+    /// Without it, --today fixes the day and the clock keeps the real time of day.
+    #[arg(long, env = "REPAYBOT_CLOCK_START", global = true, value_parser = parse_instant)]
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -104,12 +111,6 @@ pub enum Command {
         /// Flood protection per customer BURST/MILLIS: a burst, then one message per MILLIS.
         #[arg(long, default_value = "5/700")]
         flood: String,
-        /// Testing and demo aid: run as if started at this instant (RFC 3339, e.g.
-        /// 2026-12-11T01:59:50Z); the clock then moves in real time. Reminders and the
-        /// customers' calendar day follow it (it wins over --today, which then only dates the
-        /// demo data). Without it, --today fixes the day and the clock keeps the real time of day.
-        #[arg(long, env = "REPAYBOT_CLOCK_START", value_parser = parse_instant)]
-        clock_start: Option<chrono::DateTime<chrono::Utc>>,
         /// Serve GET /metrics (Prometheus) and GET /healthz on this address, e.g. 127.0.0.1:9184.
         #[arg(long, env = "REPAYBOT_METRICS_LISTEN")]
         metrics_listen: Option<std::net::SocketAddr>,
@@ -150,14 +151,6 @@ fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|_| format!("'{text}' is not an instant like 2026-12-11T01:59:50Z"))
 }
 
-/// `serve --clock-start`, when given.
-fn clock_start_of(cli: &Cli) -> Option<chrono::DateTime<chrono::Utc>> {
-    match &cli.command {
-        Command::Serve { clock_start, .. } => *clock_start,
-        _ => None,
-    }
-}
-
 /// A failure the user caused (exit 2) or an internal one (exit 1).
 pub enum Failure {
     BadInput(String),
@@ -170,31 +163,29 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// The calendar date for an account: `--today`, or now in the account's time zone.
-pub fn today_for(fixed: Option<NaiveDate>, timezone: &str) -> NaiveDate {
-    fixed.unwrap_or_else(|| {
-        let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        chrono::Utc::now().with_timezone(&tz).date_naive()
-    })
-}
-
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let settings =
         Settings::load(cli.config.as_deref()).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    // The one clock every command reads.
+    let clock = Clock::from_options(cli.today, cli.clock_start);
     match &cli.command {
         Command::Import { kind, file } => run_import(&cli, &settings.policy, kind, file),
         Command::Statement { account_id, json } => {
-            run_statement(&cli, &settings.policy, account_id, *json)
+            run_statement(&cli, &settings.policy, &clock, account_id, *json)
         }
-        Command::Chat { account, lang } => {
-            run_chat(&cli, settings.clone(), account.clone(), lang.as_deref())
-        }
-        Command::Nlu { action } => nlu_cli::run(&cli, action.as_ref()),
+        Command::Chat { account, lang } => run_chat(
+            &cli,
+            settings.clone(),
+            clock,
+            account.clone(),
+            lang.as_deref(),
+        ),
+        Command::Nlu { action } => nlu_cli::run(&cli, &clock, action.as_ref()),
         Command::Reminders { account_id, days } => {
-            crate::reminders::report::run(&cli, &settings, account_id, *days)
+            crate::reminders::report::run(&cli, &settings, &clock, account_id, *days)
         }
-        Command::Serve { .. } => run_serve(&cli, settings),
-        Command::Report { .. } => crate::report::run(&cli, &settings),
+        Command::Serve { .. } => run_serve(&cli, settings, clock),
+        Command::Report { .. } => crate::report::run(&cli, &settings, &clock),
         Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
     }
 }
@@ -203,9 +194,12 @@ pub(crate) fn open_store(cli: &Cli) -> Result<Store> {
     Store::open(&cli.data_dir)
 }
 
-/// The store, with the demo accounts (dated from `demo_day`) loaded when the folder was empty;
-/// true when they were.
-fn open_with_demo(cli: &Cli, demo_day: NaiveDate, policy: &Policy) -> Result<(Store, bool)> {
+/// The store, with the demo accounts loaded when the folder was empty; true when they were. They
+/// are dated from `--today`, else from the clock's day in the house zone.
+fn open_with_demo(cli: &Cli, clock: &Clock, policy: &Policy) -> Result<(Store, bool)> {
+    let demo_day = cli
+        .today
+        .unwrap_or_else(|| clock.today_in(crate::clock::HOUSE_TZ));
     let store = open_store(cli)?;
     let loaded = demo::load_if_empty(&store, demo_day, policy)?;
     Ok((store, loaded))
@@ -216,9 +210,10 @@ fn open_with_demo(cli: &Cli, demo_day: NaiveDate, policy: &Policy) -> Result<(St
 pub(crate) fn open_for_account(
     cli: &Cli,
     policy: &Policy,
+    clock: &Clock,
     account_id: &str,
 ) -> Result<(Store, crate::store::Stored<crate::domain::Account>), Failure> {
-    let (store, loaded) = open_with_demo(cli, today_for(cli.today, "Asia/Shanghai"), policy)?;
+    let (store, loaded) = open_with_demo(cli, clock, policy)?;
     if loaded {
         eprintln!("The data folder was empty: loaded the built-in demo accounts (A1001–A1005).");
     }
@@ -261,9 +256,15 @@ fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<
     }
 }
 
-fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Result<(), Failure> {
-    let (store, account) = open_for_account(cli, policy, account_id)?;
-    let today = today_for(cli.today, &account.data.timezone);
+fn run_statement(
+    cli: &Cli,
+    policy: &Policy,
+    clock: &Clock,
+    account_id: &str,
+    json: bool,
+) -> Result<(), Failure> {
+    let (store, account) = open_for_account(cli, policy, clock, account_id)?;
+    let today = clock.today_for(&account.data.timezone);
     let bill = store
         .bill(account_id, today, policy)
         .context("computing the statement")
@@ -281,12 +282,12 @@ fn run_statement(cli: &Cli, policy: &Policy, account_id: &str, json: bool) -> Re
 fn run_chat(
     cli: &Cli,
     settings: Settings,
+    clock: Clock,
     account: Option<String>,
     lang: Option<&str>,
 ) -> Result<(), Failure> {
     use std::io::IsTerminal;
-    let demo_day = today_for(cli.today, "Asia/Shanghai");
-    let (store, loaded) = open_with_demo(cli, demo_day, &settings.policy)?;
+    let (store, loaded) = open_with_demo(cli, &clock, &settings.policy)?;
     if loaded {
         println!("(The data folder was empty: loaded the built-in demo accounts A1001–A1005. Try --account A1003.)\n");
     }
@@ -295,7 +296,7 @@ fn run_chat(
             return Err(Failure::BadInput(format!("no account {a}")));
         }
     }
-    let app = crate::app::App::new(store, settings)?;
+    let app = crate::app::App::new(store, settings)?.with_clock(clock);
     let opts = crate::app::chat::ChatOptions {
         account,
         lang: lang.map(|l| {
@@ -305,7 +306,6 @@ fn run_chat(
                 crate::dialog::Lang::Zh
             }
         }),
-        today: cli.today,
         interactive: std::io::stdin().is_terminal(),
         file_dir: if cli.data_dir.is_dir() {
             cli.data_dir.clone()
@@ -320,7 +320,7 @@ fn run_chat(
     Ok(())
 }
 
-fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
+fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure> {
     let Command::Serve {
         webhook,
         listen,
@@ -349,25 +349,16 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
     let webhook_secret =
         crate::telegram::webhook_secret(std::env::var_os("REPAYBOT_WEBHOOK_SECRET"))
             .map_err(|e| Failure::BadInput(e.to_string()))?;
-    let clock_start = clock_start_of(cli);
-    let demo_day = match (cli.today, clock_start) {
-        (None, Some(start)) => start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive(),
-        (today, _) => today_for(today, "Asia/Shanghai"),
-    };
-    let (store, loaded) = open_with_demo(cli, demo_day, &settings.policy)?;
+    let (store, loaded) = open_with_demo(cli, &clock, &settings.policy)?;
     if loaded {
         tracing::info!("the data folder was empty: loaded the built-in demo accounts A1001-A1005");
     }
-    crate::store::events::prune_logged(
-        &store,
-        clock_start.unwrap_or_else(chrono::Utc::now),
-        settings.ops.keep_days,
-    );
+    crate::store::events::prune_logged(&store, clock.now(), settings.ops.keep_days);
     let _metrics = metrics_listen
         .map(|a| crate::ops::spawn_metrics_server(a, crate::ops::OpsState::global(store.clone())))
         .transpose()
         .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
-    let app = crate::app::App::new(store, settings)?;
+    let app = crate::app::App::new(store, settings)?.with_clock(clock);
     let opts = crate::telegram::ServeOptions {
         token,
         api_url: api_url.clone(),
@@ -376,8 +367,6 @@ fn run_serve(cli: &Cli, settings: Settings) -> Result<(), Failure> {
         webhook_secret,
         limits,
         flood,
-        today: cli.today,
-        clock_start,
     };
     crate::telegram::serve(app, opts)?;
     Ok(())

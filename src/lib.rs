@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod demo;
 pub mod dialog;
 pub mod domain;

@@ -2,7 +2,8 @@
 //! labelled file or k-fold cross-validation, `train` (writes dialogs/nlu/model.bin) and `review`
 //! (the most frequent messages not understood).
 
-use super::{today_for, Cli, Failure};
+use super::{Cli, Failure};
+use crate::clock::Clock;
 use crate::nlu::{data, eval, Nlu, SourceFile};
 use clap::Subcommand;
 use std::io::{BufRead, Write};
@@ -65,9 +66,9 @@ fn bad(errors: Vec<crate::dialog::LoadError>) -> Failure {
     )
 }
 
-pub fn run(cli: &Cli, action: Option<&NluAction>) -> Result<(), Failure> {
+pub fn run(cli: &Cli, clock: &Clock, action: Option<&NluAction>) -> Result<(), Failure> {
     match action {
-        None => run_lines(cli),
+        None => run_lines(clock),
         Some(NluAction::Eval {
             file,
             cv,
@@ -81,9 +82,9 @@ pub fn run(cli: &Cli, action: Option<&NluAction>) -> Result<(), Failure> {
 
 /// One JSON line per input line, written and flushed as each line arrives; bytes that are not
 /// UTF-8 are replaced (U+FFFD), never the end of the batch.
-fn run_lines(cli: &Cli) -> Result<(), Failure> {
+fn run_lines(clock: &Clock) -> Result<(), Failure> {
     let nlu = builtin_nlu()?;
-    let today = today_for(cli.today, "Asia/Shanghai");
+    let today = clock.today_in(crate::clock::HOUSE_TZ);
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let stdout = std::io::stdout();

@@ -6,17 +6,14 @@
 use super::{App, ChatInput, Reply};
 use crate::dialog::Lang;
 use anyhow::Result;
-use chrono::{NaiveDate, Utc};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-/// Who is chatting and on which day.
+/// Who is chatting (the day and time are the app's clock).
 pub struct ChatOptions {
     /// Acts as this account, already verified (an operator's tool).
     pub account: Option<String>,
     pub lang: Option<Lang>,
-    /// The calendar day of the conversation; None: today in the account's time zone.
-    pub today: Option<NaiveDate>,
     pub interactive: bool,
     /// Where files the bot sends (a calendar) are written: the data folder or the current one.
     pub file_dir: std::path::PathBuf,
@@ -91,8 +88,8 @@ pub fn run(
             .unwrap_or_default(),
         None => "Asia/Shanghai".to_string(),
     };
-    let today = || crate::cli::today_for(opts.today, &timezone);
-    let first = app.turn(&chat, ChatInput::Start, today(), Utc::now())?;
+    let today = || app.clock.today_for(&timezone);
+    let first = app.turn(&chat, ChatInput::Start, today(), app.clock.now())?;
     for r in &first.replies {
         print_reply(out, r, &opts.file_dir)?;
     }
@@ -114,7 +111,7 @@ pub fn run(
             writeln!(out, "> {text}")?;
         }
         let had_ticket = app.store.open_ticket_of(&chat)?.is_some();
-        let turn = app.respond(&chat, input_of(text), today(), Utc::now());
+        let turn = app.respond(&chat, input_of(text), today(), app.clock.now());
         for r in &turn.replies {
             print_reply(out, r, &opts.file_dir)?;
         }

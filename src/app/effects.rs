@@ -233,7 +233,7 @@ fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
 /// the scheduler recomputes from the ledger when the reminder comes due anyway.
 pub(super) fn reschedule_reminders(ctx: &EffectCtx, account_id: &str) {
     if let Err(e) =
-        crate::reminders::reschedule(&ctx.app.store, &ctx.app.settings, account_id, ctx.now)
+        crate::reminders::reschedule(&ctx.app.store, &ctx.app.settings, account_id, ctx.today)
     {
         tracing::warn!(account = %account_id, "cannot reschedule reminders: {e:#}");
     }

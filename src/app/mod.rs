@@ -119,6 +119,9 @@ pub struct App {
     pub flows: Flows,
     pub nlu: Nlu,
     pub settings: Settings,
+    /// The one clock front ends read "now" and "today" from (the system clock unless
+    /// [`App::with_clock`] sets another).
+    pub clock: crate::clock::Clock,
 }
 
 /// Effects the dialog files may name.
@@ -210,7 +213,14 @@ impl App {
             flows,
             nlu,
             settings,
+            clock: crate::clock::Clock::system(),
         })
+    }
+
+    /// The app reading time from `clock` (`--today`, `--clock-start`, a test clock).
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> App {
+        self.clock = clock;
+        self
     }
 
     fn account_of(&self, chat: &str) -> Result<Option<Account>> {

@@ -66,7 +66,8 @@ fn text(ctx: &EffectCtx, account: &Account, key: &str, vars: &Vars) -> String {
 fn plan_vars(ctx: &EffectCtx, account: &Account) -> Result<Vars> {
     let app = ctx.app;
     let rp = &app.settings.reminders;
-    let Some(o) = reminders::overview(&app.store, &app.settings, &account.id, ctx.now, PLAN_DAYS)?
+    let Some(o) =
+        reminders::overview(&app.store, &app.settings, &account.id, ctx.today, PLAN_DAYS)?
     else {
         return Ok(Vars::new());
     };
@@ -122,7 +123,7 @@ fn change(ctx: &EffectCtx, account: &Account, f: impl FnOnce(&mut Prefs)) -> Res
         &account.id,
         &prefs,
         ctx.chat,
-        ctx.now,
+        ctx.today,
     )?;
     tracing::info!(account = %account.id, "reminder settings changed");
     let mut v = plan_vars(ctx, account)?;

@@ -70,7 +70,7 @@ impl Flows {
     /// "确认吗", "ok?", "确认不了", "ok no" are not.
     pub fn is_plain_yes(&self, raw: &str) -> bool {
         let reply = normalize_yes(raw);
-        !reply.is_empty() && self.plain_yes.iter().any(|y| *y == reply)
+        !reply.is_empty() && self.plain_yes.contains(&reply)
     }
 }
 

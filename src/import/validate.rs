@@ -20,12 +20,6 @@ impl From<anyhow::Error> for Problem {
     }
 }
 
-impl From<sled::Error> for Problem {
-    fn from(e: sled::Error) -> Self {
-        Problem::Storage(e.into())
-    }
-}
-
 pub struct Plan {
     pub batch: ImportBatch,
     pub unchanged: usize,

@@ -17,8 +17,8 @@ pub mod scheduler;
 pub use index::{RemindState, Wake};
 pub use plan::{Item, Kind, Prefs, RemindPolicy};
 pub use scheduler::{
-    day_load, run, run_once, run_once_with, Clock, DayLoad, Deliver, DeliverFuture, OffsetClock,
-    PassOptions, PassReport, SystemClock, TokioClock, Unreachable,
+    day_load, run, run_once, run_once_with, DayLoad, Deliver, DeliverFuture, PassOptions,
+    PassReport, Unreachable,
 };
 
 use crate::domain::Account;
@@ -35,17 +35,18 @@ pub fn prefs(store: &Store, account_id: &str) -> Result<Prefs> {
         .unwrap_or_default())
 }
 
-/// Saves the customer's choices (flushed) and reschedules the account.
+/// Saves the customer's choices (flushed) and reschedules the account from `today`, its
+/// calendar day.
 pub fn save_prefs(
     store: &Store,
     settings: &Settings,
     account_id: &str,
     prefs: &Prefs,
     origin: &str,
-    now: DateTime<Utc>,
+    today: NaiveDate,
 ) -> Result<Option<Wake>> {
     store.put_chat(&format!("remind/{account_id}"), origin, prefs.clone())?;
-    reschedule(store, settings, account_id, now)
+    reschedule(store, settings, account_id, today)
 }
 
 /// Whether overdue notices are paused for the account (SPEC 4.10): a complaint or dispute ticket
@@ -66,11 +67,6 @@ pub fn tz_of(account: &Account) -> Tz {
         .timezone
         .parse()
         .unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
-/// The account's calendar day at `now`.
-pub fn local_today(account: &Account, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&tz_of(account)).date_naive()
 }
 
 /// The instant of a reminder on local `date` at the customer's time (a time skipped by a
@@ -133,14 +129,15 @@ fn next_wake(
 }
 
 /// Recomputes the account's next wake from the current ledger and settings (after a payment,
-/// a deferral, a restructuring or new reminder settings). Flushed before it returns.
+/// a deferral, a restructuring or new reminder settings) on `today`, the account's calendar day
+/// (the turn's). Flushed before it returns.
 pub fn reschedule(
     store: &Store,
     settings: &Settings,
     account_id: &str,
-    now: DateTime<Utc>,
+    today: NaiveDate,
 ) -> Result<Option<Wake>> {
-    let wake = reschedule_unflushed(store, settings, account_id, now)?;
+    let wake = reschedule_unflushed(store, settings, account_id, &|_| today)?;
     store.flush()?;
     Ok(wake)
 }
@@ -149,12 +146,12 @@ fn reschedule_unflushed(
     store: &Store,
     settings: &Settings,
     account_id: &str,
-    now: DateTime<Utc>,
+    today_in: &dyn Fn(Tz) -> NaiveDate,
 ) -> Result<Option<Wake>> {
     let Some(account) = store.account(account_id)?.map(|s| s.data) else {
         return Ok(None);
     };
-    let today = local_today(&account, now);
+    let today = today_in(tz_of(&account));
     let prefs = prefs(store, account_id)?;
     let bill = store.bill(account_id, today, &settings.policy)?;
     for _ in 0..5 {
@@ -175,11 +172,13 @@ fn reschedule_unflushed(
     bail!("the reminder state of {account_id} kept changing")
 }
 
-/// Reschedules every account (at start-up: imports run while the bot is stopped). One flush.
+/// Reschedules every account (at start-up: imports run while the bot is stopped) from the
+/// scheduler's instant `now` (each account's day is that instant's day in its zone). One flush.
 pub fn reschedule_all(store: &Store, settings: &Settings, now: DateTime<Utc>) -> Result<usize> {
     let mut n = 0;
+    let today_in = |tz: Tz| now.with_timezone(&tz).date_naive();
     for id in store.account_ids()? {
-        if let Err(e) = reschedule_unflushed(store, settings, &id, now) {
+        if let Err(e) = reschedule_unflushed(store, settings, &id, &today_in) {
             tracing::warn!(account = %id, "cannot schedule reminders: {e:#}");
         }
         n += 1;
@@ -195,7 +194,8 @@ pub struct PlannedDay {
     pub items: Vec<Item>,
 }
 
-/// What the account will be reminded of, from the current ledger, as of `now`.
+/// What the account will be reminded of, from the current ledger, as of `today` (the account's
+/// calendar day).
 pub struct Overview {
     pub account: Account,
     pub prefs: Prefs,
@@ -209,13 +209,12 @@ pub fn overview(
     store: &Store,
     settings: &Settings,
     account_id: &str,
-    now: DateTime<Utc>,
+    today: NaiveDate,
     count: usize,
 ) -> Result<Option<Overview>> {
     let Some(account) = store.account(account_id)?.map(|s| s.data) else {
         return Ok(None);
     };
-    let today = local_today(&account, now);
     let prefs = prefs(store, account_id)?;
     let state = index::load(store, account_id)?;
     let paused = overdue_paused(store, account_id)?;

@@ -5,22 +5,22 @@
 
 use super::{overview, plan::Kind, Overview};
 use crate::cli::{Cli, Failure};
+use crate::clock::Clock;
 use crate::settings::Settings;
 use anyhow::Result;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
-pub fn run(cli: &Cli, settings: &Settings, account_id: &str, count: usize) -> Result<(), Failure> {
-    let (store, account) = crate::cli::open_for_account(cli, &settings.policy, account_id)?;
-    // With --today the view starts at that day's midnight in the account's zone.
-    let now = match cli.today {
-        Some(day) => super::tz_of(&account.data)
-            .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
-            .earliest()
-            .map_or_else(Utc::now, |t| t.with_timezone(&Utc)),
-        None => Utc::now(),
-    };
-    let o = overview(&store, settings, account_id, now, count)?
+pub fn run(
+    cli: &Cli,
+    settings: &Settings,
+    clock: &Clock,
+    account_id: &str,
+    count: usize,
+) -> Result<(), Failure> {
+    let (store, account) = crate::cli::open_for_account(cli, &settings.policy, clock, account_id)?;
+    let today = clock.today_in(super::tz_of(&account.data));
+    let o = overview(&store, settings, account_id, today, count)?
         .ok_or_else(|| Failure::BadInput(format!("no account {account_id}")))?;
     print!("{}", render(&o, settings));
     Ok(())

@@ -26,48 +26,6 @@ pub trait Deliver: Send + Sync {
     fn deliver<'a>(&'a self, chat_key: &'a str, reply: &'a Reply) -> DeliverFuture<'a>;
 }
 
-/// Where the scheduler reads the time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The real clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// The real clock moved by a fixed offset: `starting_at` makes `now()` that instant plus the real
-/// time elapsed since (`serve --clock-start`, a testing and demo aid); `on_day` keeps the real
-/// time of day on a fixed calendar day in `tz` (`--today` in `serve`).
-pub struct OffsetClock {
-    offset: chrono::Duration,
-}
-
-impl OffsetClock {
-    pub fn starting_at(start: DateTime<Utc>) -> OffsetClock {
-        OffsetClock {
-            offset: start - Utc::now(),
-        }
-    }
-
-    pub fn on_day(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> OffsetClock {
-        let real = Utc::now().with_timezone(&tz).date_naive();
-        OffsetClock {
-            offset: chrono::Duration::days((day - real).num_days()),
-        }
-    }
-}
-
-impl Clock for OffsetClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
-    }
-}
-
 /// The error a [`Deliver`] returns for a chat it cannot reach at all (another front end's chat,
 /// e.g. `term:...`): the day is marked delivered nowhere (like an account without a chat),
 /// never retried.
@@ -81,29 +39,6 @@ impl std::fmt::Display for Unreachable {
 }
 
 impl std::error::Error for Unreachable {}
-
-/// A clock that starts at a given instant and follows tokio's (pausable) time: with
-/// `tokio::time::pause()` tests move it by sleeping or `tokio::time::advance`.
-pub struct TokioClock {
-    start: DateTime<Utc>,
-    base: tokio::time::Instant,
-}
-
-impl TokioClock {
-    pub fn starting_at(start: DateTime<Utc>) -> TokioClock {
-        TokioClock {
-            start,
-            base: tokio::time::Instant::now(),
-        }
-    }
-}
-
-impl Clock for TokioClock {
-    fn now(&self) -> DateTime<Utc> {
-        let elapsed = tokio::time::Instant::now() - self.base;
-        self.start + chrono::Duration::from_std(elapsed).unwrap_or_default()
-    }
-}
 
 /// What one pass did (counts only: logs carry no amounts or texts).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -357,12 +292,13 @@ pub fn day_load(app: &App, now: DateTime<Utc>) -> DayLoad {
 
 /// The scheduler loop of `serve`: reschedules every account once (imports run while the bot is
 /// stopped), then runs passes until `shutdown` resolves. Pass errors are logged, never fatal.
+/// Time is the app's clock.
 pub async fn run(
     app: Arc<App>,
     deliver: Arc<dyn Deliver>,
-    clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
+    let clock = app.clock.clone();
     let start = clock.now();
     let n = super::reschedule_all(&app.store, &app.settings, start)?;
     tracing::info!(accounts = n, "reminder scheduler started");

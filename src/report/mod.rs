@@ -62,6 +62,7 @@ pub fn paid_by_due(store: &Store, policy: &Policy, order_id: &str, due: NaiveDat
 pub fn run(
     cli: &crate::cli::Cli,
     settings: &crate::settings::Settings,
+    clock: &crate::clock::Clock,
 ) -> Result<(), crate::cli::Failure> {
     use crate::cli::{Command, Failure};
     let Command::Report {
@@ -73,7 +74,7 @@ pub fn run(
     else {
         return Ok(());
     };
-    let today = crate::cli::today_for(cli.today, REPORT_TZ.name());
+    let today = clock.today_in(REPORT_TZ);
     let to = to.unwrap_or(today);
     let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(to));
     if from > to {

@@ -59,11 +59,11 @@ impl Desk<'_> {
                 ("phone", account.phone.masked()),
             ]),
         )];
-        let tz = account
-            .timezone
-            .parse::<chrono_tz::Tz>()
-            .unwrap_or(chrono_tz::Asia::Shanghai);
-        let today = now.with_timezone(&tz).date_naive();
+        // The day the customer sees (under --today that day, whatever the zone).
+        let today = self
+            .app
+            .clock
+            .day_at(now, crate::reminders::tz_of(&account));
         let bill = self
             .app
             .store

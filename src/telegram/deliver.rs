@@ -3,14 +3,12 @@
 //! proactive messages share Telegram's limits and the chat's order of sends. A reminder is sent
 //! like any reply: the chat's previous keyboard goes, the reminder's buttons (`r:pay`,
 //! `r:snooze`, `r:plan`) become the live ones and go when pressed. [`Scheduler`] runs
-//! `reminders::run` inside `serve` with its handle; [`serve_clock`] is the clock turns and
-//! the scheduler share.
+//! `reminders::run` inside `serve` with its handle, on the app's clock (the one turns read).
 
 use super::inbound::chat_id_of;
 use super::outbound::TelegramSender;
 use crate::app::{App, Reply};
-use crate::reminders::{Clock, Deliver, DeliverFuture, OffsetClock, SystemClock, Unreachable};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::reminders::{Deliver, DeliverFuture, Unreachable};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -41,17 +39,6 @@ impl Deliver for TelegramDeliver {
     }
 }
 
-/// The clock of `serve`: `--clock-start` (that instant plus the real time elapsed since the
-/// start), else `--today` (that calendar day in Shanghai at the real time of day), else the
-/// system clock. Turns and the scheduler read the same one.
-pub fn serve_clock(start: Option<DateTime<Utc>>, today: Option<NaiveDate>) -> Arc<dyn Clock> {
-    match (start, today) {
-        (Some(start), _) => Arc::new(OffsetClock::starting_at(start)),
-        (None, Some(day)) => Arc::new(OffsetClock::on_day(day, chrono_tz::Asia::Shanghai)),
-        (None, None) => Arc::new(SystemClock),
-    }
-}
-
 /// The reminder scheduler running inside `serve`, with its handle and its stop switch.
 pub struct Scheduler {
     handle: JoinHandle<()>,
@@ -60,14 +47,14 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// Spawns `reminders::run` delivering through `deliver`.
-    pub fn start(app: Arc<App>, deliver: TelegramDeliver, clock: Arc<dyn Clock>) -> Scheduler {
+    pub fn start(app: Arc<App>, deliver: TelegramDeliver) -> Scheduler {
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stopped.await;
         };
         let handle = tokio::spawn(async move {
             let deliver: Arc<dyn Deliver> = Arc::new(deliver);
-            if let Err(e) = crate::reminders::run(app, deliver, clock, shutdown).await {
+            if let Err(e) = crate::reminders::run(app, deliver, shutdown).await {
                 tracing::error!("the reminder scheduler stopped: {e:#}");
             }
         });

@@ -6,9 +6,8 @@ use super::inbound::{chat_key, Private};
 use super::outbound::TelegramSender;
 use crate::app::{App, ChatInput, Reply};
 use crate::dialog::Lang;
-use crate::reminders::Clock;
 use anyhow::{anyhow, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,12 +15,8 @@ use std::sync::Arc;
 pub struct Ctx {
     pub app: Arc<App>,
     pub sender: TelegramSender,
-    /// `--today`, else each account's own calendar day by `clock`.
-    pub today: Option<NaiveDate>,
     /// The support desk's relay (None without `[support] group_id`).
     pub relay: Option<super::support::Relay>,
-    /// The clock turns and the reminder scheduler share.
-    pub clock: Arc<dyn Clock>,
 }
 
 /// Handles one customer action in its chat (the caller keeps one chat's actions in order).
@@ -81,9 +76,9 @@ pub fn internal_error(app: &App, lang: Option<Lang>) -> Reply {
 
 async fn run_turn(ctx: &Ctx, p: &Private) -> Result<Vec<Reply>> {
     let app = Arc::clone(&ctx.app);
-    let (chat, input, lang, fixed) = (chat_key(p.chat_id), p.input.clone(), p.lang, ctx.today);
-    let now = ctx.clock.now();
-    tokio::task::spawn_blocking(move || turn_blocking(&app, &chat, input, lang, (fixed, now)))
+    let (chat, input, lang) = (chat_key(p.chat_id), p.input.clone(), p.lang);
+    let now = ctx.app.clock.now();
+    tokio::task::spawn_blocking(move || turn_blocking(&app, &chat, input, lang, now))
         .await
         .map_err(|e| anyhow!("the turn panicked or was cancelled: {e}"))?
 }
@@ -95,14 +90,14 @@ fn turn_blocking(
     chat: &str,
     input: ChatInput,
     lang: Option<Lang>,
-    (fixed, now): (Option<NaiveDate>, DateTime<Utc>),
+    now: DateTime<Utc>,
 ) -> Result<Vec<Reply>> {
     if let Some(lang) = lang {
         if !app.has_session(chat)? {
             app.set_lang(chat, lang)?;
         }
     }
-    let today = today_of(app, chat, fixed, now)?;
+    let today = app.clock.day_at(now, zone_of(app, chat)?);
     let start = matches!(input, ChatInput::Start);
     // `respond`: an internal error opens a ticket instead of failing the turn.
     let mut out = app.respond(chat, input, today, now);
@@ -114,22 +109,11 @@ fn turn_blocking(
     Ok(out.replies)
 }
 
-/// `--today`, else the calendar day at `now` in the account's zone (Shanghai before binding).
-fn today_of(
-    app: &App,
-    chat: &str,
-    fixed: Option<NaiveDate>,
-    now: DateTime<Utc>,
-) -> Result<NaiveDate> {
-    if let Some(day) = fixed {
-        return Ok(day);
-    }
+/// The time zone of the chat's account (the house zone before binding).
+fn zone_of(app: &App, chat: &str) -> Result<chrono_tz::Tz> {
     let account = match app.store.binding(chat)? {
         Some(id) => app.store.account(&id)?.map(|a| a.data),
         None => None,
     };
-    Ok(match account {
-        Some(a) => crate::reminders::local_today(&a, now),
-        None => now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive(),
-    })
+    Ok(account.map_or(crate::clock::HOUSE_TZ, |a| crate::reminders::tz_of(&a)))
 }

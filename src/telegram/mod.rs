@@ -20,7 +20,6 @@ pub use outbound::{escape_html, split_text, TelegramSender};
 
 use crate::app::App;
 use anyhow::{anyhow, bail, Context, Result};
-use chrono::NaiveDate;
 use futures_util::StreamExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,9 +46,6 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// Flood protection per user: burst, then one message per interval.
     pub flood: (u32, std::time::Duration),
-    pub today: Option<NaiveDate>,
-    /// `--clock-start`: the instant `serve` believes it starts at (a testing and demo aid).
-    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `PER_CHAT_SEC/PER_CHAT_MIN/OVERALL_SEC[/GROUP_MIN]`, e.g. `1/20/30/20`. GROUP_MIN is the
@@ -147,17 +143,13 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
     // goes through the same throttled bot; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;
-    let clock = deliver::serve_clock(opts.clock_start, opts.today);
     let deliver = TelegramDeliver::new(sender.clone());
-    let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver, Arc::clone(&clock));
+    let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
     let router = router::Router::new(
         handler::Ctx {
             relay: support::Relay::from_app(&app),
             app,
             sender,
-            // With --clock-start the account's day comes from the clock, not --today.
-            today: opts.today.filter(|_| opts.clock_start.is_none()),
-            clock,
         },
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );

@@ -8,7 +8,6 @@ use super::flood::{FloodGuard, Verdict};
 use super::handler::{self, Ctx};
 use super::inbound::{self, Inbound, Private};
 use super::queue::{self, JobQueue, Jobs, Pushed};
-use chrono::Utc;
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -78,7 +77,7 @@ impl Router {
 
     fn private(&self, p: Private) {
         // A button press carries no date of its own: it is judged at arrival.
-        let at = p.sent_at.unwrap_or_else(Utc::now);
+        let at = p.sent_at.unwrap_or_else(crate::clock::wall_now);
         match self.flood.check(p.user_id, at) {
             Verdict::Pass => self.enqueue((p.chat_id, 0), Job::Turn(p)),
             Verdict::Notice => {

@@ -7,9 +7,10 @@ use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use repaybot::app::{App, ChatInput, Reply};
+use repaybot::clock::Clock;
 use repaybot::demo;
 use repaybot::domain::{Money, Payment, PaymentKind};
-use repaybot::reminders::{self, Deliver, DeliverFuture, PassReport, TokioClock};
+use repaybot::reminders::{self, Deliver, DeliverFuture, PassReport};
 use repaybot::settings::Settings;
 use repaybot::store::Store;
 use std::collections::BTreeMap;
@@ -234,12 +235,7 @@ async fn a_london_account_is_reminded_at_ten_london_time() -> Result<()> {
     )
     .map_err(|_| anyhow::anyhow!("import failed"))?;
     app.store.bind("tg:5", "A1005")?;
-    reminders::reschedule(
-        &app.store,
-        &app.settings,
-        "A1005",
-        shanghai(start_day(), 12, 0),
-    )?;
+    reminders::reschedule(&app.store, &app.settings, "A1005", start_day())?;
     let rec = Recorder::default();
     drive(
         &app,
@@ -366,14 +362,8 @@ async fn a_chat_without_binding_gets_nothing() -> Result<()> {
     .await?;
     assert!(rec.sent().is_empty());
     assert!(r.no_chat >= 1);
-    let o = reminders::overview(
-        &app.store,
-        &app.settings,
-        "A1004",
-        shanghai(start_day(), 0, 0),
-        3,
-    )?
-    .expect("account");
+    let o =
+        reminders::overview(&app.store, &app.settings, "A1004", start_day(), 3)?.expect("account");
     let text = reminders::report::render(&o, &app.settings);
     assert!(
         text.contains("chat: none bound: nothing will be sent"),
@@ -435,15 +425,15 @@ async fn downtime_gives_one_catch_up_message_not_a_burst() -> Result<()> {
 
 #[tokio::test(start_paused = true)]
 async fn the_scheduler_loop_runs_under_paused_time_and_stops_on_shutdown() -> Result<()> {
-    let app = Arc::new(bound_demo(Store::temporary()?)?);
+    let clock = Clock::following_tokio(shanghai(day(2026, 11, 22), 20, 0));
+    let app = Arc::new(bound_demo(Store::temporary()?)?.with_clock(clock));
     let rec = Arc::new(Recorder::default());
-    let clock = Arc::new(TokioClock::starting_at(shanghai(day(2026, 11, 22), 20, 0)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         let _ = stopped.await;
     };
     let deliver: Arc<dyn Deliver> = rec.clone();
-    let task = tokio::spawn(reminders::run(app.clone(), deliver, clock, shutdown));
+    let task = tokio::spawn(reminders::run(app.clone(), deliver, shutdown));
     // Minute by minute, with a moment of real time each: the scheduler's flush runs on the
     // blocking pool, and paused time must not race days ahead while it waits for one.
     for _ in 0..4 * 1440 {

@@ -29,7 +29,7 @@ fn now() -> chrono::DateTime<Utc> {
 fn the_operator_view_lists_every_notice_that_follows_if_unpaid() -> Result<()> {
     let app = app()?;
     // A1001 is current: installment 7 is due 2026-12-14.
-    let o = reminders::overview(&app.store, &app.settings, "A1001", now(), 12)?.unwrap();
+    let o = reminders::overview(&app.store, &app.settings, "A1001", today(), 12)?.unwrap();
     let text = report::render(&o, &app.settings);
     for (day, n) in [
         ("2026-12-15", 1),

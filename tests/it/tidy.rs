@@ -130,3 +130,54 @@ fn only_the_telegram_front_end_knows_teloxide_and_it_holds_no_customer_text() {
         "teloxide outside src/telegram or text in it: {hits:?}"
     );
 }
+
+/// `file:line` of every code line (comments cut) under `src` that contains one of `words`,
+/// outside the files or folders `allowed` (paths relative to the crate root).
+fn code_hits(words: &[&str], allowed: &[&str]) -> Vec<String> {
+    let mut hits = Vec::new();
+    for file in rust_files(&root().join("src")) {
+        if allowed.iter().any(|a| file.starts_with(root().join(a))) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if words.iter().any(|w| code.contains(w)) {
+                let at = file.strip_prefix(root()).unwrap_or(&file).display();
+                hits.push(format!("{at}:{}", i + 1));
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn only_the_clock_reads_the_wall_clock() {
+    // tokio's and std's `Instant` (rate limits, timeouts) are not the calendar and may stay.
+    let hits = code_hits(
+        &["Utc::now", "Local::now", "SystemTime::now"],
+        &["src/clock.rs"],
+    );
+    assert!(
+        hits.is_empty(),
+        "the wall clock is read outside src/clock.rs (take the app's Clock or a `now`): {hits:?}"
+    );
+}
+
+/// Storage code that still lives outside src/store (to be moved there); no new entries.
+const SLED_OUTSIDE_STORE_TODAY: &[&str] = &["src/reminders/index.rs"];
+
+#[test]
+fn only_the_store_knows_sled() {
+    let mut allowed = vec!["src/store"];
+    allowed.extend(SLED_OUTSIDE_STORE_TODAY);
+    let hits = code_hits(&["sled::"], &allowed);
+    assert!(hits.is_empty(), "sled outside src/store: {hits:?}");
+    for file in SLED_OUTSIDE_STORE_TODAY {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        assert!(
+            text.contains("sled::"),
+            "{file} no longer uses sled: take it off SLED_OUTSIDE_STORE_TODAY"
+        );
+    }
+}
