@@ -126,8 +126,8 @@ fn app_for(case: &Case) -> Result<App> {
 }
 
 fn state_of(turn: &TurnOutput) -> String {
-    let states = turn.trace.iter().filter_map(|t| t.strip_prefix("state="));
-    states.last().unwrap_or("?").to_string()
+    let mut states = turn.trace.iter().filter_map(|t| t.strip_prefix("state="));
+    states.next_back().unwrap_or("?").to_string()
 }
 
 /// From the menu, along the case's path; the last turn must rest in the confirming state.
