@@ -32,6 +32,35 @@ pub struct State {
     pub choices: Option<Choices>,
     /// Text key of the contact button's label: the reply asks for the phone through it.
     pub contact: Option<String>,
+    /// A confirming step: typed replies confirm only with a word of [`ConfirmWords::yes`].
+    pub confirm: bool,
+}
+
+/// The whole-message replies that confirm or decline at a confirming state (`dialogs/confirm.toml`).
+#[derive(Clone, Debug, Default)]
+pub struct ConfirmWords {
+    pub yes: std::collections::BTreeSet<String>,
+    pub no: std::collections::BTreeSet<String>,
+}
+
+impl ConfirmWords {
+    /// The form a reply is compared in: trimmed, lower-cased, closing `。.!！~～` and spaces
+    /// dropped (a question mark stays: "ok?" is a question, not a yes).
+    pub fn form(raw: &str) -> String {
+        raw.trim()
+            .to_lowercase()
+            .trim_end_matches(['。', '.', '!', '！', '~', '～', ' ', '\u{3000}'])
+            .trim()
+            .to_string()
+    }
+
+    pub fn is_yes(&self, raw: &str) -> bool {
+        self.yes.contains(&Self::form(raw))
+    }
+
+    pub fn is_no(&self, raw: &str) -> bool {
+        self.no.contains(&Self::form(raw))
+    }
 }
 
 /// Run-time buttons: one per line `value<TAB>label` of var `from`; a press sets var `set`.
@@ -58,6 +87,7 @@ pub struct Flows {
     pub(crate) flows: BTreeMap<String, Flow>,
     pub(crate) zh: BTreeMap<String, String>,
     pub(crate) en: BTreeMap<String, String>,
+    pub(crate) confirm_words: ConfirmWords,
 }
 
 /// The text of `dialogs check`: "ok: N flows, M states, K texts" or one error per line.
@@ -92,6 +122,14 @@ impl Flows {
             .get(flow)
             .map(|f| f.states.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Whether state `flow.state` is a confirming step (`confirm = true`).
+    pub fn is_confirm_state(&self, flow: &str, state: &str) -> bool {
+        self.flows
+            .get(flow)
+            .and_then(|f| f.states.get(state))
+            .is_some_and(|s| s.confirm)
     }
 
     /// The start state of `flow`.

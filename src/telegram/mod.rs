@@ -8,6 +8,7 @@ pub mod deliver;
 pub mod flood;
 mod handler;
 pub mod inbound;
+mod owed;
 pub mod outbound;
 mod router;
 mod support;
@@ -130,6 +131,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         },
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );
+    owed::deliver_left_over(&router.ctx()).await;
     let support_ticker = support::Ticker::start(router.ctx());
     match &opts.webhook {
         Some(url) => {
