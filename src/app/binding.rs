@@ -54,7 +54,8 @@ impl ActionCtx<'_> {
         }
     }
 
-    /// Before paying: did this chat pay (any of) the same orders a few minutes ago?
+    /// Before paying: did this chat pay the same (order, amount, kind) a few minutes ago? A lost
+    /// receipt and a retry look exactly like this; a different amount or a settlement does not.
     pub(super) fn recent_payment(&self, vars: &mut Vars) -> &'static str {
         let Some(last) = (self.recent_paid)() else {
             return "ok";
@@ -62,8 +63,8 @@ impl ActionCtx<'_> {
         let plan = vars.get("pay_plan").cloned().unwrap_or_default();
         let same = plan
             .lines()
-            .filter_map(|l| l.split('\t').next())
-            .any(|order| last.orders.iter().any(|o| o == order));
+            .map(|l| l.rsplit_once('\t').map_or(l, |(item, _)| item))
+            .any(|item| last.items.iter().any(|i| i == item));
         if !same {
             return "ok";
         }

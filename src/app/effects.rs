@@ -136,7 +136,8 @@ fn pay_lines(
         };
         let origin = format!("chat:{}:sandbox", ctx.chat);
         let receipt = format!("{}  {order_id}  ¥{amount}", payment.id);
-        let writes = receipt_writes(ctx, &payment.id, order_id, &receipt, receipts);
+        let item = line.rsplit_once('\t').map_or(line, |(item, _)| item);
+        let writes = receipt_writes(ctx, &payment.id, item, &receipt, receipts);
         match ctx.app.store.record_payment_owing(
             order_id,
             payment.clone(),
@@ -174,7 +175,7 @@ fn pay_lines(
 fn receipt_writes(
     ctx: &EffectCtx,
     payment_id: &str,
-    order_id: &str,
+    item: &str,
     line: &str,
     before: &[String],
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -188,12 +189,12 @@ fn receipt_writes(
         Ok(Some(l)) if l.confirm_turn == ctx.confirm_turn && !before.is_empty() => l,
         _ => LastPaid {
             confirm_turn: ctx.confirm_turn,
-            orders: Vec::new(),
+            items: Vec::new(),
             lines: Vec::new(),
             at: ctx.now,
         },
     };
-    last.orders.push(order_id.to_string());
+    last.items.push(item.to_string());
     last.lines.push(line.to_string());
     crate::store::receipt_writes(ctx.chat, payment_id, &owed, &last)
 }

@@ -61,6 +61,23 @@ impl ConfirmWords {
     pub fn is_no(&self, raw: &str) -> bool {
         self.no.contains(&Self::form(raw))
     }
+
+    /// Whether the reply holds a yes word anywhere ("好吧不用了", "ok no", "确认不了"): such a
+    /// reply is mixed, never a clear no. Latin words count as whole words only.
+    pub fn mentions_yes(&self, raw: &str) -> bool {
+        let form = Self::form(raw);
+        let words: Vec<&str> = form
+            .split(|c: char| !c.is_alphanumeric() || !c.is_ascii())
+            .filter(|w| !w.is_empty())
+            .collect();
+        self.yes.iter().any(|y| {
+            if y.is_ascii() {
+                words.contains(&y.as_str())
+            } else {
+                form.contains(y.as_str())
+            }
+        })
+    }
 }
 
 /// Run-time buttons: one per line `value<TAB>label` of var `from`; a press sets var `set`.

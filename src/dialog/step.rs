@@ -271,9 +271,9 @@ impl Run<'_> {
     fn text(&mut self, m: &Message) {
         let raw = m.raw.trim();
         let understood = |run: &mut Self| run.s.misunderstood = 0;
-        // At a confirming step only a clear "no" (or a cancel word) cancels: "好吧不用了" asks again.
+        // At a confirming step a cancel holding a yes word ("好吧不用了") is not clear: asked again.
         let strict = self.state().is_some_and(|s| s.confirm) && !raw.is_empty();
-        if m.intent == "cancel" && (!strict || self.flows.confirm_words.is_no(raw)) {
+        if m.intent == "cancel" && !(strict && self.flows.confirm_words.mentions_yes(raw)) {
             understood(self);
             return self.enter(&Target::Menu, vec!["common.cancelled".to_string()]);
         }
@@ -312,7 +312,7 @@ impl Run<'_> {
             _ => {}
         }
         if strict {
-            return self.confirm_reply(&st, raw);
+            return self.confirm_reply(&st, m);
         }
         // A reply the app made for a button (no words) never confirms a confirming step.
         let confirming = st.confirm && m.intent == "affirm";
@@ -360,13 +360,16 @@ impl Run<'_> {
         self.misunderstood();
     }
 
-    /// A typed reply at a confirming step: a clear yes follows `on.affirm`, a clear no
-    /// `on.deny` (else the menu); anything else asks again with the buttons.
-    fn confirm_reply(&mut self, st: &State, raw: &str) {
+    /// A typed reply at a confirming step: a clear yes (a word of `confirm.toml` on its own)
+    /// follows `on.affirm`; a clear no (a `no` word, or a refusal holding no yes word) `on.deny`
+    /// (else the menu); anything else asks again with the buttons.
+    fn confirm_reply(&mut self, st: &State, m: &Message) {
+        let raw = m.raw.trim();
         let words = &self.flows.confirm_words;
+        let refusal = m.intent == "deny" && !words.mentions_yes(raw);
         let target = if words.is_yes(raw) {
             st.on.get("affirm").cloned()
-        } else if words.is_no(raw) {
+        } else if words.is_no(raw) || refusal {
             Some(st.on.get("deny").cloned().unwrap_or(Target::Menu))
         } else {
             None

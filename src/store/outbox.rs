@@ -49,7 +49,8 @@ pub struct OwedEntry {
 pub struct LastPaid {
     /// The turn whose buttons confirmed it (`b:<turn>:…` pressed again finds it).
     pub confirm_turn: u64,
-    pub orders: Vec<String>,
+    /// What was paid, one `order TAB amount TAB kind` per payment (a plan line without its count).
+    pub items: Vec<String>,
     /// Receipt lines, one per payment.
     pub lines: Vec<String>,
     pub at: DateTime<Utc>,
