@@ -80,7 +80,10 @@ pub(super) fn bind_account(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         return Ok(("bind_refused".into(), Vars::new()));
     };
     if !ctx.app.store.bind(ctx.chat, account_id)? {
-        tracing::info!(chat = ctx.chat, "binding refused: account held by another chat");
+        tracing::info!(
+            chat = ctx.chat,
+            "binding refused: account held by another chat"
+        );
         return Ok(("bind_refused".into(), Vars::new()));
     }
     let store = &ctx.app.store;

@@ -68,9 +68,11 @@ fn contact_hint(
     if !offered {
         return Ok(());
     }
-    let text = app
-        .flows
-        .text(app.chat_lang(chat), "bind.terminal_contact", &Default::default());
+    let text = app.flows.text(
+        app.chat_lang(chat),
+        "bind.terminal_contact",
+        &Default::default(),
+    );
     print_reply(out, &Reply::text(text), dir)
 }
 

@@ -63,6 +63,10 @@ pub(super) fn payment_id(key: &str, today: NaiveDate, sequence: usize) -> String
     )
 }
 
+/// Test hook, never set in production: when this variable is set, the process aborts right
+/// after a chat payment is durable and before anything is sent (a `kill -9` at the worst moment).
+pub const TEST_ABORT_AFTER_PAYMENT: &str = "REPAYBOT_TEST_ABORT_AFTER_PAYMENT";
+
 /// Pays every line of `pay_plan` (order, amount, kind, payments seen when quoted) through the
 /// sandbox gateway. The idempotency key is the chat plus the plan line: the same confirmation
 /// arriving twice pays once.
@@ -76,6 +80,10 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     // else sent on their own (a failure reply does not show them).
     let mut owed = Vec::new();
     let result = pay_lines(ctx, account, &plan, &mut receipts, &mut owed);
+    if !owed.is_empty() && std::env::var_os(TEST_ABORT_AFTER_PAYMENT).is_some() {
+        // Test only (tests/it/telegram_e2e.rs): a hard crash right after the durable payment.
+        std::process::abort();
+    }
     let paid_all = matches!(&result, Ok((name, _)) if name == "payment_ok");
     for id in owed {
         ctx.owed.borrow_mut().push(super::owed::OwedRef {

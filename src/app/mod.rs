@@ -20,9 +20,9 @@ use crate::embedded;
 use crate::nlu::Nlu;
 use crate::settings::Settings;
 use crate::store::{Store, TicketReason};
-pub use owed::OwedReply;
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+pub use owed::OwedReply;
 use std::collections::BTreeMap;
 
 /// What a customer did.

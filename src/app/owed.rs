@@ -37,7 +37,10 @@ impl App {
         let mut grouped: BTreeMap<(String, bool), Vec<OwedEntry>> = BTreeMap::new();
         for e in entries {
             let receipt = e.owed.kind == OwedKind::Receipt;
-            grouped.entry((e.chat.clone(), receipt)).or_default().push(e);
+            grouped
+                .entry((e.chat.clone(), receipt))
+                .or_default()
+                .push(e);
         }
         Ok(grouped
             .into_iter()

@@ -52,7 +52,9 @@ impl App {
         let mut out = self.one_reply(lang, key, trace);
         if command == "contact_not_own" {
             // The way on is the sender's own contact: offer its button again.
-            let label = self.flows.text(lang, "bind.btn_share_phone", &BTreeMap::new());
+            let label = self
+                .flows
+                .text(lang, "bind.btn_share_phone", &BTreeMap::new());
             out.replies[0].request_contact = Some(label);
         }
         Ok(Some(out))

@@ -233,10 +233,16 @@ fn check_confirm_state(l: &mut Loader, file: &SourceFile, st: &RawState) {
         None => l.err(&file.path, 1, msg.to_string()),
     };
     if !st.on.keys().any(|k| k.get_ref() == "affirm") {
-        complain(l, "a confirm state needs on.affirm (the strict yes goes there)");
+        complain(
+            l,
+            "a confirm state needs on.affirm (the strict yes goes there)",
+        );
     }
     if st.buttons.is_empty() {
-        complain(l, "a confirm state needs buttons (an unclear reply shows them again)");
+        complain(
+            l,
+            "a confirm state needs buttons (an unclear reply shows them again)",
+        );
     }
     if st.is_final {
         complain(l, "a confirm state cannot be final");

@@ -2,8 +2,8 @@
 //! and line. Never reads disk: the app passes the files' text in.
 
 use super::check::{build_flow, reachability};
-use super::index::Flows;
 use super::index::ConfirmWords;
+use super::index::Flows;
 use super::model::{line_of, RawConfirmWords, RawFlow, RawTexts, S};
 use super::render::placeholders;
 use super::{Known, Lang, LoadError, SourceFile};
@@ -142,8 +142,13 @@ impl Loader<'_> {
             for w in list {
                 let word = w.get_ref();
                 let problem = if word.is_empty() || ConfirmWords::form(word) != *word {
-                    Some("is not in its compared form (trimmed, lower case, no closing punctuation)")
-                } else if ["?", "？", "吗", "么", "嘛"].iter().any(|q| word.contains(q)) {
+                    Some(
+                        "is not in its compared form (trimmed, lower case, no closing punctuation)",
+                    )
+                } else if ["?", "？", "吗", "么", "嘛"]
+                    .iter()
+                    .any(|q| word.contains(q))
+                {
                     Some("is a question, not an answer")
                 } else if !is_yes && out.yes.contains(word) {
                     Some("is both a yes and a no")
@@ -248,9 +253,7 @@ impl Flows {
             flows.insert(flow.name.clone(), flow);
         }
         reachability(&mut l, &unique, &flows);
-        let confirming = flows
-            .values()
-            .any(|f| f.states.values().any(|s| s.confirm));
+        let confirming = flows.values().any(|f| f.states.values().any(|s| s.confirm));
         let confirm_words = match confirm_file {
             Some(file) => l.confirm_words(file),
             None if confirming => {

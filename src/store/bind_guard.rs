@@ -60,11 +60,7 @@ impl Store {
 
     /// Counts one failure (the fifth locks for 30 minutes and starts a new count); flushed.
     /// Returns the record as written.
-    pub fn count_bind_failure(
-        &self,
-        who: BindSubject,
-        now: DateTime<Utc>,
-    ) -> Result<BindFailures> {
+    pub fn count_bind_failure(&self, who: BindSubject, now: DateTime<Utc>) -> Result<BindFailures> {
         let key = who.key();
         let mut f = self.bind_failures(who)?;
         f.count += 1;

@@ -8,8 +8,8 @@ pub mod deliver;
 pub mod flood;
 mod handler;
 pub mod inbound;
-mod owed;
 pub mod outbound;
+mod owed;
 mod router;
 mod support;
 

@@ -40,7 +40,10 @@ pub async fn deliver_left_over(ctx: &Ctx) {
         .filter(|o| chat_id_of(&o.chat).is_some())
         .collect();
     if !owed.is_empty() {
-        tracing::info!(count = owed.len(), "sending replies owed from before the restart");
+        tracing::info!(
+            count = owed.len(),
+            "sending replies owed from before the restart"
+        );
     }
     deliver(ctx, owed, false).await;
 }

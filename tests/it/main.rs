@@ -1,6 +1,8 @@
 //! The one integration-test binary: every test module of the project.
 
+mod binding;
 mod chat_robustness;
+mod confirmations;
 mod dialog;
 mod domain;
 mod domain_props;
@@ -8,6 +10,7 @@ mod fake_telegram;
 mod import;
 mod negotiation;
 mod nlu;
+mod receipts;
 mod reminders;
 mod support;
 mod telegram_e2e;

@@ -89,10 +89,7 @@ fn the_reminder_arrives_once_at_ten_survives_a_restart_and_its_pay_button_pays()
     std::thread::sleep(Duration::from_secs(3));
     let log = served.stop();
     assert_eq!(reminders(&fake.messages_to(c.id)).len(), 1);
-    assert!(
-        log.contains("reminder due but no chat is bound"),
-        "{log}"
-    );
+    assert!(log.contains("reminder due but no chat is bound"), "{log}");
     assert!(!log.contains("reminder delivery failed"), "{log}");
     assert!(!log.contains("267.90") && !log.contains("13800005678"));
     // Restarted at the same instant: the day's reminder was sent, it is not sent again.
