@@ -3,7 +3,6 @@
 //! `/forget` and `/unbind`, refusals read the same whatever failed, the owner is told, a store
 //! error is not a failure, and the operator's `chat --account` does not hold the binding.
 
-use anyhow::Result;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use repaybot::app::{App, ChatInput, TurnOutput};
 use repaybot::settings::Settings;
