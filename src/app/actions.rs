@@ -14,10 +14,14 @@ pub struct ActionCtx<'a> {
     pub lang: Lang,
     /// The account's bill on today, computed on first use (most turns never need it).
     pub bill: &'a LazyBill<'a>,
-    /// Whether a binding attempt is allowed now (not locked after too many failures).
+    /// Whether binding is locked for this chat now (too many failures).
     pub binding_locked: bool,
+    /// Whether binding is locked for this account now (too many failures from any chat).
+    pub account_locked: &'a dyn Fn(&str) -> bool,
     /// Looks up an account by normalised phone (binding).
     pub account_by_phone: &'a dyn Fn(&str) -> Option<Account>,
+    /// The chat's last payment when it was made within the last few minutes.
+    pub recent_paid: &'a dyn Fn() -> Option<crate::store::LastPaid>,
     pub autopay_card: &'a dyn Fn(&str) -> Option<String>,
     pub payment_count: &'a dyn Fn(&str) -> usize,
     pub history: &'a dyn Fn(&str) -> Vec<crate::domain::Payment>,
@@ -78,6 +82,7 @@ pub const ACTIONS: &[&str] = &[
     "verify_phone",
     "verify_id",
     "order_name",
+    "recent_payment",
 ];
 
 /// Every var an action, effect, event or slot can set.
@@ -116,6 +121,7 @@ pub const VARS: &[&str] = &[
     "id_last4",
     "name",
     "receipt_lines",
+    "recent_receipt",
     "fail_reason",
     "ticket_no",
     "amount",
@@ -170,6 +176,7 @@ impl crate::dialog::Actions for ActionCtx<'_> {
             "verify_phone" => self.verify_phone(vars),
             "verify_id" => self.verify_id(vars),
             "order_name" => self.order_name(vars),
+            "recent_payment" => self.recent_payment(vars),
             other => self
                 .run_negotiation(other, vars)
                 .unwrap_or("unknown_action"),
@@ -580,37 +587,6 @@ impl ActionCtx<'_> {
             "ok"
         } else {
             "bad"
-        }
-    }
-
-    fn verify_phone(&self, vars: &mut Vars) -> &'static str {
-        if self.binding_locked {
-            return "locked";
-        }
-        let Some(phone) = vars.get("phone").cloned() else {
-            return "unknown";
-        };
-        match (self.account_by_phone)(&phone) {
-            Some(a) => {
-                set(vars, "phone_masked", a.phone.masked());
-                "ok"
-            }
-            None => "unknown",
-        }
-    }
-
-    fn verify_id(&self, vars: &mut Vars) -> &'static str {
-        if self.binding_locked {
-            return "locked";
-        }
-        let phone = vars.get("phone").cloned().unwrap_or_default();
-        let typed = vars.get("id_last4").cloned().unwrap_or_default();
-        match (self.account_by_phone)(&phone) {
-            Some(a) if a.id_last4.matches(&typed) => {
-                set(vars, "account_id", &a.id);
-                "ok"
-            }
-            _ => "mismatch",
         }
     }
 }

@@ -2,6 +2,12 @@
 //! with stdin not a terminal it reads one message per line and prints every reply, so scripts
 //! can drive it. Buttons print as `[1] label`; typing the number or the label presses it. A
 //! line naming an existing file sends that file (a hardship case's document).
+//!
+//! The terminal is an operator's tool on the shop's own machine. `--account X` acts as X without
+//! holding X's binding (the customer can still bind in Telegram). A guest binds as in Telegram,
+//! except that the terminal has no contact button: while one is offered, a typed phone number
+//! stands for pressing it (Telegram itself never accepts a typed number). Receipts a crash kept
+//! from being shown are printed at start.
 
 use super::{App, ChatInput, Reply};
 use crate::dialog::Lang;
@@ -43,6 +49,38 @@ fn print_reply(out: &mut dyn Write, reply: &Reply, dir: &Path) -> std::io::Resul
     writeln!(out)
 }
 
+/// Whether the last reply offered the contact button (the terminal's stand-in: a typed number).
+fn offers_contact(replies: &[Reply]) -> bool {
+    replies.last().is_some_and(|r| r.request_contact.is_some())
+}
+
+/// Says how to "press" the contact button here: type the number.
+fn contact_hint(
+    app: &App,
+    chat: &str,
+    offered: bool,
+    out: &mut dyn Write,
+    dir: &Path,
+) -> std::io::Result<()> {
+    if !offered {
+        return Ok(());
+    }
+    let text = app.flows.text(
+        app.chat_lang(chat),
+        "bind.terminal_contact",
+        &Default::default(),
+    );
+    print_reply(out, &Reply::text(text), dir)
+}
+
+/// Replies owed to this chat that are not already among a turn's replies.
+fn print_owed(out: &mut dyn Write, owed: &[super::OwedReply], dir: &Path) -> std::io::Result<()> {
+    for reply in owed.iter().filter_map(|o| o.reply.as_ref()) {
+        print_reply(out, reply, dir)?;
+    }
+    Ok(())
+}
+
 /// A line naming an existing file stands in for a photo or file sent in Telegram (a hardship
 /// case's document); anything else is a message.
 fn input_of(text: String) -> ChatInput {
@@ -73,9 +111,7 @@ pub fn run(
             app.store.account(account)?.is_some(),
             "no account {account}"
         );
-        if !app.store.bind(&chat, account)? {
-            anyhow::bail!("account {account} is bound to another chat");
-        }
+        app.store.act_as(&chat, account)?;
     }
     if let Some(lang) = opts.lang {
         app.set_lang(&chat, lang)?;
@@ -89,10 +125,15 @@ pub fn run(
         None => "Asia/Shanghai".to_string(),
     };
     let today = || app.clock.today_for(&timezone);
+    let owed = app.owed_replies(Some(&chat))?;
+    print_owed(out, &owed, &opts.file_dir)?;
+    app.settle_owed(&owed)?;
     let first = app.turn(&chat, ChatInput::Start, today(), app.clock.now())?;
     for r in &first.replies {
         print_reply(out, r, &opts.file_dir)?;
     }
+    let mut contact_offered = offers_contact(&first.replies);
+    contact_hint(app, &chat, contact_offered, out, &opts.file_dir)?;
     let mut line = String::new();
     loop {
         if opts.interactive {
@@ -111,10 +152,23 @@ pub fn run(
             writeln!(out, "> {text}")?;
         }
         let had_ticket = app.store.open_ticket_of(&chat)?.is_some();
-        let turn = app.respond(&chat, input_of(text), today(), app.clock.now());
+        let input = match crate::domain::Phone::parse(text.trim()) {
+            Some(_) if contact_offered => ChatInput::Contact {
+                phone: text.trim().to_string(),
+                own: true,
+            },
+            _ => input_of(text),
+        };
+        let turn = app.respond(&chat, input, today(), app.clock.now());
         for r in &turn.replies {
             print_reply(out, r, &opts.file_dir)?;
         }
+        contact_offered = offers_contact(&turn.replies);
+        contact_hint(app, &chat, contact_offered, out, &opts.file_dir)?;
+        // Other chats' notices stay in the outbox for `serve` to deliver.
+        let mine: Vec<_> = turn.owed.into_iter().filter(|o| o.chat == chat).collect();
+        print_owed(out, &mine, &opts.file_dir)?;
+        app.settle_owed(&mine)?;
         if !had_ticket && app.store.open_ticket_of(&chat)?.is_some() {
             let lang = app.chat_lang(&chat);
             let note = app

@@ -3,24 +3,13 @@
 
 use super::App;
 use crate::domain::{Account, Money, Payment, PaymentKind};
-use crate::store::{NewTicket, PaymentOutcome, TicketReason};
+use crate::store::{LastPaid, NewTicket, Owed, OwedKind, PaymentOutcome, TicketReason};
 use anyhow::Result;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
 pub type Event = (String, Vars);
-
-/// Binding failures are counted; five lock binding for 30 minutes (SPEC 3.1).
-pub const MAX_BIND_FAILURES: u32 = 5;
-pub const BIND_LOCK_MINUTES: i64 = 30;
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct BindFailures {
-    pub count: u32,
-    pub locked_until: Option<DateTime<Utc>>,
-}
 
 pub struct EffectCtx<'a> {
     pub app: &'a App,
@@ -34,19 +23,18 @@ pub struct EffectCtx<'a> {
     pub hint: TicketReason,
     /// A file the effect sends with the next reply (the reminders' calendar).
     pub attachment: &'a std::cell::RefCell<Option<super::Attachment>>,
-}
-
-pub fn binding_locked(store: &crate::store::Store, chat: &str, now: DateTime<Utc>) -> Result<bool> {
-    let f: Option<BindFailures> = store.get_chat(&format!("bindfail/{chat}"))?;
-    Ok(f.and_then(|f| f.locked_until)
-        .is_some_and(|until| until > now))
+    /// The turn whose reply showed the buttons the customer answered (a payment remembers it,
+    /// so the same confirm pressed again finds the receipt).
+    pub confirm_turn: u64,
+    /// Replies this turn wrote to the outbox (receipts, notices to other chats).
+    pub owed: &'a std::cell::RefCell<Vec<super::owed::OwedRef>>,
 }
 
 pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>> {
     match name {
         "post_payment" => post_payment(ctx, vars).map(Some),
-        "bind_account" => bind_account(ctx, vars).map(Some),
-        "binding_failed" => binding_failed(ctx).map(|_| None),
+        "bind_account" => super::binding::bind_account(ctx, vars).map(Some),
+        "binding_failed" => super::binding::binding_failed(ctx, vars).map(|_| None),
         "set_autopay" | "stop_autopay" => set_autopay(ctx, name, vars).map(Some),
         "open_ticket" => open_ticket(ctx, vars).map(Some),
         "defer" => super::negotiation_effects::defer(ctx, vars).map(Some),
@@ -59,6 +47,10 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
     }
 }
 
+/// Test hook, never set in production: when this variable is set, the process aborts right
+/// after a chat payment is durable and before anything is sent (a `kill -9` at the worst moment).
+pub const TEST_ABORT_AFTER_PAYMENT: &str = "REPAYBOT_TEST_ABORT_AFTER_PAYMENT";
+
 /// Pays every line of `pay_plan` (order, amount, kind, payments seen when quoted) through the
 /// sandbox gateway. The idempotency key is the chat plus the plan line: the same confirmation
 /// arriving twice pays once.
@@ -68,6 +60,43 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     };
     let plan = vars.get("pay_plan").cloned().unwrap_or_default();
     let mut receipts = Vec::new();
+    // Receipts written to the outbox: part of this turn's replies when every line is paid,
+    // else sent on their own (a failure reply does not show them).
+    let mut owed = Vec::new();
+    let result = pay_lines(ctx, account, &plan, &mut receipts, &mut owed);
+    if !owed.is_empty() && std::env::var_os(TEST_ABORT_AFTER_PAYMENT).is_some() {
+        // Test only (tests/it/telegram_e2e.rs): a hard crash right after the durable payment.
+        std::process::abort();
+    }
+    let paid_all = matches!(&result, Ok((name, _)) if name == "payment_ok");
+    for id in owed {
+        ctx.owed.borrow_mut().push(super::owed::OwedRef {
+            chat: ctx.chat.to_string(),
+            id,
+            in_turn: paid_all,
+        });
+    }
+    let (name, mut v) = result?;
+    if name != "payment_ok" {
+        return Ok((name, v));
+    }
+    reschedule_reminders(ctx, &account.id);
+    v.insert("receipt_lines".into(), receipts.join("\n"));
+    v.insert(
+        "pay_amount".into(),
+        vars.get("pay_amount").cloned().unwrap_or_default(),
+    );
+    Ok((name, v))
+}
+
+/// The lines of the plan, paid one by one; stops at the first the ledger refuses.
+fn pay_lines(
+    ctx: &EffectCtx,
+    account: &Account,
+    plan: &str,
+    receipts: &mut Vec<String>,
+    owed: &mut Vec<String>,
+) -> Result<Event> {
     for line in plan.lines() {
         let parts: Vec<&str> = line.split('\t').collect();
         let [order_id, amount, kind, _seen] = parts[..] else {
@@ -97,16 +126,24 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
             kind,
         };
         let origin = format!("chat:{}:sandbox", ctx.chat);
-        match ctx.app.store.record_payment(
+        let receipt = format!("{}  {order_id}  ¥{amount}", payment.id);
+        let item = line.rsplit_once('\t').map_or(line, |(item, _)| item);
+        let writes = receipt_writes(ctx, &payment.id, item, &receipt, receipts);
+        match ctx.app.store.record_payment_owing(
             order_id,
             payment.clone(),
             &key,
             &origin,
             &ctx.app.settings.policy,
+            &writes,
         )? {
-            PaymentOutcome::Applied { payment_id, .. }
-            | PaymentOutcome::AlreadyApplied { payment_id } => {
+            PaymentOutcome::Applied { payment_id, .. } => {
                 tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
+                receipts.push(receipt);
+                owed.push(payment_id);
+            }
+            PaymentOutcome::AlreadyApplied { payment_id } => {
+                tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment already recorded");
                 receipts.push(format!("{payment_id}  {order_id}  ¥{amount}"));
             }
             PaymentOutcome::Refused(e) => {
@@ -121,55 +158,40 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
             }
         }
     }
-    reschedule_reminders(ctx, &account.id);
-    let mut v = Vars::new();
-    v.insert("receipt_lines".into(), receipts.join("\n"));
-    v.insert(
-        "pay_amount".into(),
-        vars.get("pay_amount").cloned().unwrap_or_default(),
-    );
-    Ok(("payment_ok".into(), v))
+    Ok(("payment_ok".into(), Vars::new()))
+}
+
+/// The receipt owed for one payment and the chat's last payment (with the lines paid before it
+/// in this plan), written in the payment's own transaction.
+fn receipt_writes(
+    ctx: &EffectCtx,
+    payment_id: &str,
+    item: &str,
+    line: &str,
+    before: &[String],
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let owed = Owed {
+        kind: OwedKind::Receipt,
+        lang: ctx.lang,
+        lines: vec![line.to_string()],
+        at: ctx.now,
+    };
+    let mut last = match ctx.app.store.last_paid(ctx.chat) {
+        Ok(Some(l)) if l.confirm_turn == ctx.confirm_turn && !before.is_empty() => l,
+        _ => LastPaid {
+            confirm_turn: ctx.confirm_turn,
+            items: Vec::new(),
+            lines: Vec::new(),
+            at: ctx.now,
+        },
+    };
+    last.items.push(item.to_string());
+    last.lines.push(line.to_string());
+    crate::store::receipt_writes(ctx.chat, payment_id, &owed, &last)
 }
 
 fn failure(reason: &str) -> Vars {
     Vars::from([("fail_reason".to_string(), reason.to_string())])
-}
-
-fn bind_account(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
-    let Some(account_id) = vars.get("account_id") else {
-        return Ok(("bind_refused".into(), Vars::new()));
-    };
-    if ctx.app.store.bind(ctx.chat, account_id)? {
-        ctx.app
-            .store
-            .remove_chat(&format!("bindfail/{}", ctx.chat))?;
-        tracing::info!(chat = ctx.chat, account = %account_id, "chat bound");
-        let name = ctx
-            .app
-            .store
-            .account(account_id)?
-            .map(|a| a.data.name)
-            .unwrap_or_default();
-        Ok(("bound".into(), Vars::from([("name".to_string(), name)])))
-    } else {
-        tracing::info!(
-            chat = ctx.chat,
-            "binding refused: account held by another chat"
-        );
-        Ok(("bind_refused".into(), Vars::new()))
-    }
-}
-
-fn binding_failed(ctx: &EffectCtx) -> Result<()> {
-    let key = format!("bindfail/{}", ctx.chat);
-    let mut f: BindFailures = ctx.app.store.get_chat(&key)?.unwrap_or_default();
-    f.count += 1;
-    if f.count >= MAX_BIND_FAILURES {
-        f.count = 0;
-        f.locked_until = Some(ctx.now + Duration::minutes(BIND_LOCK_MINUTES));
-        tracing::info!(chat = ctx.chat, "binding locked after repeated failures");
-    }
-    ctx.app.store.put_chat(&key, ctx.chat, f)
 }
 
 fn set_autopay(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Event> {

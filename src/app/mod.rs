@@ -3,10 +3,12 @@
 //! and saves the session. Every front end (terminal, Telegram) calls `App::turn`.
 
 pub mod actions;
+mod binding;
 pub mod chat;
 mod effects;
 mod negotiation;
 mod negotiation_effects;
+mod owed;
 mod privacy;
 mod reminder_effects;
 mod session_store;
@@ -20,6 +22,7 @@ use crate::settings::Settings;
 use crate::store::{Store, TicketReason};
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+pub use owed::OwedReply;
 use std::collections::BTreeMap;
 
 /// What a customer did.
@@ -101,6 +104,8 @@ pub struct TurnOutput {
     pub replies: Vec<Reply>,
     /// e.g. `intent=repay slots={amount=500.00}`, `state=repay.confirm`, `effect=post_payment`.
     pub trace: Vec<String>,
+    /// Outbox entries this turn wrote: send each `reply` (to its chat), then `App::settle_owed`.
+    pub owed: Vec<OwedReply>,
 }
 
 /// What every step of one turn shares.
@@ -111,6 +116,9 @@ struct Turn<'a> {
     now: DateTime<Utc>,
     /// The reason a ticket opened in this turn gets unless the flow names one.
     hint: TicketReason,
+    /// The session's turn before this message: the turn of the buttons it answers.
+    confirm_turn: u64,
+    owed: &'a std::cell::RefCell<Vec<owed::OwedRef>>,
 }
 
 /// The dialog engine, the NLU and the store, with the settings they run under.
@@ -166,11 +174,22 @@ pub const EVENTS: &[&str] = &[
     "remind_ics",
     "remind_none",
 ];
-/// Slots a message can carry: the NLU's and the app's own (phone, id_last4, card; `note` is
-/// the message's own words, `document` a file the customer sent: file id TAB name).
+/// Slots a message can carry: the NLU's and the app's own (`phone` only from a shared contact,
+/// `typed_phone` a number typed as text, id_last4, card; `note` is the message's own words,
+/// `document` a file the customer sent: file id TAB name).
 pub const SLOTS: &[&str] = &[
-    "amount", "date", "days", "periods", "order_id", "phone", "id_last4", "card", "note",
-    "document", "time",
+    "amount",
+    "date",
+    "days",
+    "periods",
+    "order_id",
+    "phone",
+    "typed_phone",
+    "id_last4",
+    "card",
+    "note",
+    "document",
+    "time",
 ];
 
 /// The names `dialogs check` accepts.
@@ -251,6 +270,13 @@ impl App {
             session_store::Loaded::Fresh(s) | session_store::Loaded::Found(s) => (s, false),
             session_store::Loaded::Restarted(s) => (s, true),
         };
+        if let ChatInput::Button(data) = &input {
+            let paid = self.paid_button(chat, data, session.turn, session.lang)?;
+            if let Some(out) = paid {
+                self.record_transcript(chat, &input, &out, now)?;
+                return Ok(out);
+            }
+        }
         if restarted {
             let text = self
                 .flows
@@ -339,13 +365,17 @@ impl App {
                 })
             }
         };
+        let owed = std::cell::RefCell::new(Vec::new());
         let turn = Turn {
             chat,
             today,
             now,
             hint,
+            confirm_turn: session.turn,
+            owed: &owed,
         };
         let session = self.advance(&turn, session, dialog_input, &mut out, 0)?;
+        out.owed = self.owed_of_turn(owed.into_inner())?;
         self.store_session_then(chat, &session)?;
         self.record_transcript(chat, &input, &out, now)?;
         Ok(out)
@@ -400,6 +430,8 @@ impl App {
                         lang: session.lang,
                         hint: turn.hint,
                         attachment: &attachment,
+                        confirm_turn: turn.confirm_turn,
+                        owed: turn.owed,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -456,9 +488,28 @@ impl App {
             }
         };
         let bill = actions::LazyBill::new(&load_bill);
+        // A store error while binding fails the turn; it never counts as a failed attempt.
+        let lookup_error = std::cell::RefCell::new(None);
+        let keep = |e: anyhow::Error| {
+            lookup_error.borrow_mut().get_or_insert(e);
+        };
         let by_phone = |phone: &str| -> Option<Account> {
-            let id = store.account_id_by_phone(phone).ok()??;
-            store.account(&id).ok()?.map(|s| s.data)
+            let found = store.account_id_by_phone(phone).and_then(|id| match id {
+                Some(id) => Ok(store.account(&id)?.map(|s| s.data)),
+                None => Ok(None),
+            });
+            found.map_err(keep).ok().flatten()
+        };
+        let account_locked = |id: &str| {
+            store
+                .bind_locked(crate::store::BindSubject::Account(id), now)
+                .map_err(keep)
+                .unwrap_or(true)
+        };
+        let recent_paid = || {
+            let last = store.last_paid(chat).map_err(keep).ok().flatten()?;
+            let recent = chrono::Duration::minutes(binding::RECENT_PAYMENT_MINUTES);
+            (now - last.at < recent).then_some(last)
         };
         let card = |order: &str| store.autopay_card(order).ok().flatten();
         let count = |order: &str| store.payments_of(order).map(|p| p.len()).unwrap_or(0);
@@ -468,8 +519,10 @@ impl App {
             flows: &self.flows,
             lang: session.lang,
             bill: &bill,
-            binding_locked: effects::binding_locked(store, chat, now)?,
+            binding_locked: store.bind_locked(crate::store::BindSubject::Chat(chat), now)?,
+            account_locked: &account_locked,
             account_by_phone: &by_phone,
+            recent_paid: &recent_paid,
             autopay_card: &card,
             payment_count: &count,
             history: &history,
@@ -481,6 +534,9 @@ impl App {
             actions: &ctx,
         };
         let stepped = self.flows.step(session, input, &dctx);
+        if let Some(e) = lookup_error.into_inner() {
+            return Err(e.context("reading the store while binding"));
+        }
         match bill.take_error() {
             Some(e) => Err(e),
             None => Ok(stepped),
@@ -555,8 +611,9 @@ fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, Strin
     if !t.is_empty() && !t.starts_with('/') {
         v.insert("note".into(), t.chars().take(500).collect());
     }
+    // A typed number never binds (SPEC 3.1): only a shared contact fills `phone`.
     if let Some(phone) = crate::domain::Phone::parse(t) {
-        v.insert("phone".into(), phone.as_str().to_string());
+        v.insert("typed_phone".into(), phone.as_str().to_string());
     }
     if crate::domain::IdLast4::parse(t).is_some() {
         v.insert("id_last4".into(), t.to_ascii_uppercase());

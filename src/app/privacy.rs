@@ -49,13 +49,22 @@ impl App {
                 ("bind.contact_not_own", "input=contact_not_own")
             }
         };
-        Ok(Some(self.one_reply(lang, key, trace)))
+        let mut out = self.one_reply(lang, key, trace);
+        if command == "contact_not_own" {
+            // The way on is the sender's own contact: offer its button again.
+            let label = self
+                .flows
+                .text(lang, "bind.btn_share_phone", &BTreeMap::new());
+            out.replies[0].request_contact = Some(label);
+        }
+        Ok(Some(out))
     }
 
     fn one_reply(&self, lang: Lang, key: &str, trace: &str) -> TurnOutput {
         TurnOutput {
             replies: vec![Reply::text(self.flows.text(lang, key, &BTreeMap::new()))],
             trace: vec![trace.to_string()],
+            owed: Vec::new(),
         }
     }
 

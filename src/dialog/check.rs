@@ -136,9 +136,13 @@ pub(super) fn build_state(
         }
     }
     for key in st.on.keys() {
-        if st.expect.as_ref().map(|x| x.get_ref()) != Some(key.get_ref()) {
+        // `on.<slot>` follows when the message carries that slot (the expected one or another).
+        if !k.slots.contains(key.get_ref()) {
             l.check_known(file, key, &k.intents, "intent");
         }
+    }
+    if st.confirm {
+        check_confirm_state(l, file, st);
     }
     for key in st.events.keys() {
         l.check_known(file, key, &k.events, "event");
@@ -154,14 +158,6 @@ pub(super) fn build_state(
                 c,
                 "a contact button needs expect = \"phone\"".to_string(),
             );
-        }
-    }
-    if st.confirm && !st.on.keys().any(|k| k.get_ref() == "affirm") {
-        let at = st.say.first().or(st.expect.as_ref());
-        let msg = "a confirm step needs on.affirm".to_string();
-        match at {
-            Some(s) => l.at(file, s, msg),
-            None => l.err(&file.path, 1, msg),
         }
     }
     if st.is_final {
@@ -225,6 +221,31 @@ pub(super) fn build_state(
         is_final: st.is_final,
         contact: st.contact.as_ref().map(|c| c.get_ref().clone()),
         confirm: st.confirm,
+    }
+}
+
+/// A confirming state confirms through `on.affirm` (the strict yes) and shows its buttons again
+/// when a reply is unclear, so it needs both; it cannot be final.
+fn check_confirm_state(l: &mut Loader, file: &SourceFile, st: &RawState) {
+    let at = st.say.first().or(st.action.as_ref()).or(st.effect.as_ref());
+    let complain = |l: &mut Loader, msg: &str| match at {
+        Some(s) => l.at(file, s, msg.to_string()),
+        None => l.err(&file.path, 1, msg.to_string()),
+    };
+    if !st.on.keys().any(|k| k.get_ref() == "affirm") {
+        complain(
+            l,
+            "a confirm state needs on.affirm (the strict yes goes there)",
+        );
+    }
+    if st.buttons.is_empty() {
+        complain(
+            l,
+            "a confirm state needs buttons (an unclear reply shows them again)",
+        );
+    }
+    if st.is_final {
+        complain(l, "a confirm state cannot be final");
     }
 }
 

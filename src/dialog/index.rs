@@ -32,8 +32,52 @@ pub struct State {
     pub choices: Option<Choices>,
     /// Text key of the contact button's label: the reply asks for the phone through it.
     pub contact: Option<String>,
-    /// Only an unambiguous yes (see [`Flows::is_plain_yes`]) follows `on.affirm` when typed.
+    /// A confirming step: typed replies confirm only with a word of [`ConfirmWords::yes`].
     pub confirm: bool,
+}
+
+/// The whole-message replies that confirm or decline at a confirming state (`dialogs/confirm.toml`).
+#[derive(Clone, Debug, Default)]
+pub struct ConfirmWords {
+    pub yes: std::collections::BTreeSet<String>,
+    pub no: std::collections::BTreeSet<String>,
+}
+
+impl ConfirmWords {
+    /// The form a reply is compared in: trimmed, lower-cased, closing `。.!！~～` and spaces
+    /// dropped (a question mark stays: "ok?" is a question, not a yes).
+    pub fn form(raw: &str) -> String {
+        raw.trim()
+            .to_lowercase()
+            .trim_end_matches(['。', '.', '!', '！', '~', '～', ' ', '\u{3000}'])
+            .trim()
+            .to_string()
+    }
+
+    pub fn is_yes(&self, raw: &str) -> bool {
+        self.yes.contains(&Self::form(raw))
+    }
+
+    pub fn is_no(&self, raw: &str) -> bool {
+        self.no.contains(&Self::form(raw))
+    }
+
+    /// Whether the reply holds a yes word anywhere ("好吧不用了", "ok no", "确认不了"): such a
+    /// reply is mixed, never a clear no. Latin words count as whole words only.
+    pub fn mentions_yes(&self, raw: &str) -> bool {
+        let form = Self::form(raw);
+        let words: Vec<&str> = form
+            .split(|c: char| !c.is_alphanumeric() || !c.is_ascii())
+            .filter(|w| !w.is_empty())
+            .collect();
+        self.yes.iter().any(|y| {
+            if y.is_ascii() {
+                words.contains(&y.as_str())
+            } else {
+                form.contains(y.as_str())
+            }
+        })
+    }
 }
 
 /// Run-time buttons: one per line `value<TAB>label` of var `from`; a press sets var `set`.
@@ -60,38 +104,7 @@ pub struct Flows {
     pub(crate) flows: BTreeMap<String, Flow>,
     pub(crate) zh: BTreeMap<String, String>,
     pub(crate) en: BTreeMap<String, String>,
-    /// Normalised replies of `dialogs/confirm.toml` (see [`normalize_yes`]).
-    pub(crate) plain_yes: Vec<String>,
-}
-
-impl Flows {
-    /// Whether a typed reply is, on its own, an unambiguous yes: one of `dialogs/confirm.toml`
-    /// after trimming, lower case and dropping trailing full stops or exclamation marks.
-    /// "确认吗", "ok?", "确认不了", "ok no" are not.
-    pub fn is_plain_yes(&self, raw: &str) -> bool {
-        let reply = normalize_yes(raw);
-        !reply.is_empty() && self.plain_yes.contains(&reply)
-    }
-}
-
-/// Trim, lower case, full-width letters folded, trailing `.` `。` `!` `！` `~` dropped; a
-/// question mark is kept (a question is never a yes).
-pub(crate) fn normalize_yes(raw: &str) -> String {
-    let folded: String = raw
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' if c != '\u{FF1F}' && c != '\u{FF01}' => {
-                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-            }
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
-    folded
-        .trim_end_matches(['.', '。', '!', '！', '~', '～', ' '])
-        .trim()
-        .to_string()
+    pub(crate) confirm_words: ConfirmWords,
 }
 
 /// The text of `dialogs check`: "ok: N flows, M states, K texts" or one error per line.
@@ -126,6 +139,14 @@ impl Flows {
             .get(flow)
             .map(|f| f.states.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Whether state `flow.state` is a confirming step (`confirm = true`).
+    pub fn is_confirm_state(&self, flow: &str, state: &str) -> bool {
+        self.flows
+            .get(flow)
+            .and_then(|f| f.states.get(state))
+            .is_some_and(|s| s.confirm)
     }
 
     /// The start state of `flow`.

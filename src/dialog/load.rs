@@ -2,8 +2,9 @@
 //! and line. Never reads disk: the app passes the files' text in.
 
 use super::check::{build_flow, reachability};
-use super::index::{normalize_yes, Flows};
-use super::model::{line_of, RawConfirm, RawFlow, RawTexts, S};
+use super::index::ConfirmWords;
+use super::index::Flows;
+use super::model::{line_of, RawConfirmWords, RawFlow, RawTexts, S};
 use super::render::placeholders;
 use super::{Known, Lang, LoadError, SourceFile};
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,10 +36,13 @@ fn is_flow_path(p: &str) -> bool {
     !after.is_empty() && !after.contains('/')
 }
 
-/// `dialogs/confirm.toml` (or `confirm.toml` at the root of a checked folder).
-fn is_confirm_path(p: &str) -> bool {
-    p == "confirm.toml" || p.ends_with("/confirm.toml") && !p.contains("/flows/")
+/// `dialogs/confirm.toml`: the words that confirm at a `confirm = true` state.
+fn is_confirm_words_path(p: &str) -> bool {
+    p == "confirm.toml" || p.ends_with("/confirm.toml") && !is_flow_path(p)
 }
+
+/// The text a confirming state says when a reply is not a clear yes or no.
+pub const CONFIRM_UNCLEAR: &str = "common.confirm_unclear";
 
 fn text_lang(p: &str) -> Option<Lang> {
     let is = |f: &str| p == f || p.ends_with(&format!("/{f}"));
@@ -123,6 +127,45 @@ impl Loader<'_> {
     }
 }
 
+impl Loader<'_> {
+    /// Reads `confirm.toml`: every word already in its compared form (lower case, no closing
+    /// punctuation), no question, none both a yes and a no, at least one yes.
+    fn confirm_words(&mut self, file: &SourceFile) -> ConfirmWords {
+        let mut out = ConfirmWords::default();
+        let Some(raw) = self.parse::<RawConfirmWords>(file) else {
+            return out;
+        };
+        if raw.yes.is_empty() {
+            self.err(&file.path, 1, "`yes` lists no word".to_string());
+        }
+        for (list, is_yes) in [(&raw.yes, true), (&raw.no, false)] {
+            for w in list {
+                let word = w.get_ref();
+                let problem = if word.is_empty() || ConfirmWords::form(word) != *word {
+                    Some(
+                        "is not in its compared form (trimmed, lower case, no closing punctuation)",
+                    )
+                } else if ["?", "？", "吗", "么", "嘛"]
+                    .iter()
+                    .any(|q| word.contains(q))
+                {
+                    Some("is a question, not an answer")
+                } else if !is_yes && out.yes.contains(word) {
+                    Some("is both a yes and a no")
+                } else {
+                    None
+                };
+                match problem {
+                    Some(p) => self.at(file, w, format!("confirm word `{word}` {p}")),
+                    None if is_yes => _ = out.yes.insert(word.clone()),
+                    None => _ = out.no.insert(word.clone()),
+                }
+            }
+        }
+        out
+    }
+}
+
 /// What is known about every flow before resolving targets: name -> (start, states).
 pub(super) type Index = BTreeMap<String, (String, BTreeSet<String>)>;
 
@@ -138,25 +181,17 @@ impl Flows {
         let (mut saw_zh, mut saw_en) = (false, false);
         let mut raws: Vec<(&SourceFile, RawFlow)> = Vec::new();
         let mut base = String::new();
-        let mut plain_yes: Vec<String> = Vec::new();
+        let mut confirm_file = None;
         for file in files {
-            if is_confirm_path(&file.path) {
-                if let Some(raw) = l.parse::<RawConfirm>(file) {
-                    for y in &raw.yes {
-                        let yes = normalize_yes(y.get_ref());
-                        if yes.is_empty() || yes.ends_with(['?', '？']) {
-                            l.at(file, y, format!("`{}` is not a plain yes", y.get_ref()));
-                        }
-                        plain_yes.push(yes);
-                    }
-                }
-            } else if is_flow_path(&file.path) {
+            if is_flow_path(&file.path) {
                 if let Some((b, _)) = file.path.rsplit_once("flows/") {
                     base = b.to_string();
                 }
                 if let Some(raw) = l.parse::<RawFlow>(file) {
                     raws.push((file, raw));
                 }
+            } else if is_confirm_words_path(&file.path) {
+                confirm_file = Some(file);
             } else if let Some(lang) = text_lang(&file.path) {
                 let (map, saw) = match lang {
                     Lang::Zh => (&mut zh, &mut saw_zh),
@@ -219,19 +254,22 @@ impl Flows {
         }
         reachability(&mut l, &unique, &flows);
         let confirming = flows.values().any(|f| f.states.values().any(|s| s.confirm));
-        if confirming && plain_yes.is_empty() {
-            let path = format!("{base}confirm.toml");
-            l.err(
-                &path,
-                0,
-                "confirm steps need the plain yeses of confirm.toml".into(),
-            );
-        }
-        for &(map, lang) in &texts {
-            if confirming && !map.contains_key("common.confirm_unclear") {
-                let path = format!("{base}text/{lang}.toml");
-                let msg = format!("required text `common.confirm_unclear` missing in {lang}");
-                l.err(&path, 0, msg);
+        let confirm_words = match confirm_file {
+            Some(file) => l.confirm_words(file),
+            None if confirming => {
+                let msg = "confirm states need dialogs/confirm.toml (the words that confirm)";
+                l.err(&format!("{base}confirm.toml"), 0, msg.to_string());
+                ConfirmWords::default()
+            }
+            None => ConfirmWords::default(),
+        };
+        if confirming {
+            for &(map, lang) in &texts {
+                if !map.contains_key(CONFIRM_UNCLEAR) && !map.is_empty() {
+                    let path = format!("{base}text/{lang}.toml");
+                    let msg = format!("required text `{CONFIRM_UNCLEAR}` missing in {lang}");
+                    l.err(&path, 0, msg);
+                }
             }
         }
         if !l.errors.is_empty() {
@@ -243,7 +281,7 @@ impl Flows {
             flows,
             zh: strip(zh),
             en: strip(en),
-            plain_yes,
+            confirm_words,
         })
     }
 }

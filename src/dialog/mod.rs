@@ -15,6 +15,7 @@ mod step;
 pub use graph::graph;
 pub use index::{check_report, Flows};
 pub use render::render;
+pub use step::button_turn;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -22,7 +22,7 @@
 //! events = { payment_ok = "receipt" }  # app events -> target; the state waits for them
 //! final = true                   # after the reply, the session returns to menu idle
 //! contact = "bind.btn_share"     # label of a "share my phone number" button (needs expect = "phone")
-//! confirm = true                 # money or agreement step: only an unambiguous yes confirms
+//! confirm = true                 # moves money / makes an agreement: strict typed yes (confirm.toml)
 //! ```
 //!
 //! Targets: `state` (same flow), `flow.state`, `flow` (its start), `@menu` (menu start, vars
@@ -87,17 +87,20 @@ pub struct RawState {
     #[serde(default)]
     pub contact: Option<S>,
     /// A step that moves money or makes an agreement: a typed reply confirms (`on.affirm`) only
-    /// when it is one of the unambiguous yeses of `dialogs/confirm.toml`; anything else that
-    /// reads as a yes gets the question again. Needs `on.affirm`.
+    /// when it is one of `dialogs/confirm.toml`'s `yes` words on its own; anything else unclear
+    /// gets `common.confirm_unclear` and the question again with its buttons.
     #[serde(default)]
     pub confirm: bool,
 }
 
-/// `dialogs/confirm.toml`: the typed replies that confirm a `confirm = true` step on their own.
+/// `dialogs/confirm.toml`: the replies that confirm (`yes`) or decline (`no`) at a confirming
+/// state, each as the whole message (compared trimmed, lower-cased, without closing `。.!！~`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfirm {
+pub struct RawConfirmWords {
     pub yes: Vec<S>,
+    #[serde(default)]
+    pub no: Vec<S>,
 }
 
 /// Buttons made at run time from a var the app filled (one line `value<TAB>label` each):

@@ -68,6 +68,11 @@ struct Run<'a> {
     effects: Vec<Effect>,
 }
 
+/// The turn of a button's data (`b:{turn}:{index}`), for the app to recognise an old button.
+pub fn button_turn(data: &str) -> Option<u64> {
+    parse_button(data).map(|(turn, _)| turn)
+}
+
 /// `b:{turn}:{index}` -> (turn, index).
 fn parse_button(data: &str) -> Option<(u64, usize)> {
     let (turn, index) = data.strip_prefix("b:")?.split_once(':')?;
@@ -266,7 +271,9 @@ impl Run<'_> {
     fn text(&mut self, m: &Message) {
         let raw = m.raw.trim();
         let understood = |run: &mut Self| run.s.misunderstood = 0;
-        if m.intent == "cancel" {
+        // At a confirming step a cancel holding a yes word ("好吧不用了") is not clear: asked again.
+        let strict = self.state().is_some_and(|s| s.confirm) && !raw.is_empty();
+        if m.intent == "cancel" && !(strict && self.flows.confirm_words.mentions_yes(raw)) {
             understood(self);
             return self.enter(&Target::Menu, vec!["common.cancelled".to_string()]);
         }
@@ -304,11 +311,12 @@ impl Run<'_> {
             }
             _ => {}
         }
-        if st.confirm && m.intent == "affirm" && !self.flows.is_plain_yes(raw) {
-            // Money moves only on a plain yes: anything less asks again, with the buttons.
-            return self.reply(vec!["common.confirm_unclear".to_string()]);
+        if strict {
+            return self.confirm_reply(&st, m);
         }
-        if let Some(t) = st.on.get(m.intent) {
+        // A reply the app made for a button (no words) never confirms a confirming step.
+        let confirming = st.confirm && m.intent == "affirm";
+        if let Some(t) = st.on.get(m.intent).filter(|_| !confirming) {
             understood(self);
             self.keep_slots(m);
             return self.enter(t, Vec::new());
@@ -327,6 +335,17 @@ impl Run<'_> {
                 return self.reply(vec![format!("common.bad_{slot}")]);
             }
         }
+        // `on.<slot>` for another slot the message carries (a phone typed instead of shared).
+        let other = st
+            .on
+            .iter()
+            .find(|(k, _)| Some(*k) != st.expect.as_ref() && m.slots.contains_key(*k));
+        if let Some((slot, t)) = other {
+            understood(self);
+            let value = m.slots.get(slot).cloned().unwrap_or_default();
+            self.s.vars.insert(slot.clone(), value);
+            return self.enter(&t.clone(), Vec::new());
+        }
         let triggered = self
             .flows
             .flows
@@ -343,6 +362,27 @@ impl Run<'_> {
             return self.enter(&t, Vec::new());
         }
         self.misunderstood();
+    }
+
+    /// A typed reply at a confirming step: a clear yes (a word of `confirm.toml` on its own)
+    /// follows `on.affirm`; a clear no (a `no` word, or a refusal holding no yes word) `on.deny`
+    /// (else the menu); anything else asks again with the buttons.
+    fn confirm_reply(&mut self, st: &State, m: &Message) {
+        let raw = m.raw.trim();
+        let words = &self.flows.confirm_words;
+        let refusal = m.intent == "deny" && !words.mentions_yes(raw);
+        let target = if words.is_yes(raw) {
+            st.on.get("affirm").cloned()
+        } else if words.is_no(raw) || refusal {
+            Some(st.on.get("deny").cloned().unwrap_or(Target::Menu))
+        } else {
+            None
+        };
+        self.s.misunderstood = 0;
+        match target {
+            Some(t) => self.enter(&t, Vec::new()),
+            None => self.reply(vec![super::load::CONFIRM_UNCLEAR.to_string()]),
+        }
     }
 
     /// The message's slots become vars, so the flow it starts knows the amount, date, order...

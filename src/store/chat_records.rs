@@ -65,6 +65,17 @@ impl Store {
         Ok(bound)
     }
 
+    /// Lets an operator's chat (the terminal's `chat --account`) act as an account without
+    /// holding it: only `bind/<chat>` is written, so the customer can still bind in Telegram and
+    /// reminders keep going to the customer's chat. A hold this chat took earlier is released.
+    pub fn act_as(&self, chat: &str, account_id: &str) -> Result<()> {
+        let bound_key = format!("bound/{account_id}");
+        if self.chat_of_account(account_id)?.as_deref() == Some(chat) {
+            self.chat.remove(bound_key.as_bytes())?;
+        }
+        self.put_chat(&format!("bind/{chat}"), chat, account_id.to_string())
+    }
+
     pub fn autopay_card(&self, order_id: &str) -> Result<Option<String>> {
         Ok(get::<String>(&self.chat, format!("autopay/{order_id}").as_bytes())?.map(|s| s.data))
     }

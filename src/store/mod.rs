@@ -18,7 +18,8 @@
 //! | `sessions`       | chat key (e.g. `term:A1001`, `tg:12345`)      | `Stored<Session>`         |
 //! | `chat`           | `bind/<chat>`                                | `Stored<String>` account  |
 //! | `chat`           | `bound/<account_id>`                         | `Stored<String>` chat     |
-//! | `chat`           | `bindfail/<chat>`                            | `Stored<BindFailures>`    |
+//! | `bind_guard`     | `chat/<chat>`, `account/<account_id>`        | `Stored<BindFailures>` (bind_guard.rs; kept by `/forget`) |
+//! | `outbox`         | `o` 0x00 chat 0x00 id, `p` 0x00 chat         | replies owed, the chat's last payment (outbox.rs) |
 //! | `chat`           | `autopay/<order_id>`                         | `Stored<String>` card ****|
 //! | `cases`          | `case/<20-digit number>`                     | `Stored<HardshipCase>`    |
 //! | `cases`          | `next`                                       | u64 big-endian: last number |
@@ -56,18 +57,22 @@
 //! `Store::forget_chat` (privacy.rs) finds them. `order_rev` is bumped by every payment so concurrent writers conflict.
 
 mod agreements;
+mod bind_guard;
 mod cases;
 mod chat_records;
 pub mod events;
 mod import_commit;
 pub mod kept_messages;
+mod outbox;
 mod privacy;
 mod records;
 mod tickets;
 mod writes;
 
 pub use agreements::{AgreementOutcome, RestructureRequest};
+pub use bind_guard::{BindFailures, BindSubject, BIND_LOCK_MINUTES, MAX_BIND_FAILURES};
 pub use import_commit::ImportBatch;
+pub use outbox::{owed_key, receipt_writes, LastPaid, Owed, OwedEntry, OwedKind};
 pub use privacy::UPDATES_KEPT;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use tickets::{
@@ -101,6 +106,8 @@ pub struct Store {
     pub(crate) remind_due: sled::Tree,
     pub(crate) remind_state: sled::Tree,
     pub(crate) updates: sled::Tree,
+    pub(crate) bind_guard: sled::Tree,
+    pub(crate) outbox: sled::Tree,
 }
 
 /// Sorts payments with their recording sequence into replay order: date, sequence, id. A
@@ -161,6 +168,8 @@ impl Store {
             remind_due: db.open_tree("remind_due")?,
             remind_state: db.open_tree("remind_state")?,
             updates: db.open_tree("updates")?,
+            bind_guard: db.open_tree("bind_guard")?,
+            outbox: db.open_tree("outbox")?,
             db,
         };
         store.recover_import()?;

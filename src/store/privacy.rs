@@ -9,25 +9,31 @@ impl Store {
     ///
     /// - the conversation session (`sessions/<chat>`: state, vars, language);
     /// - the binding both ways (`chat/bind/<chat>` and `chat/bound/<account>` when it names this
-    ///   chat) and the binding failure counter (`chat/bindfail/<chat>`);
+    ///   chat);
+    /// - the replies owed to the chat and its last payment's receipt (`outbox`);
     /// - every other `chat` record whose key ends in `/<chat>` (per-chat records keyed
     ///   `<kind>/<chat>`);
-    /// - the bound account's reminder settings (`chat/remind/<account>`): with the binding gone
-    ///   the scheduler has no chat to remind, and a new binding starts from the defaults;
+    /// - the bound account's reminder settings (`chat/remind/<account>`) when this chat holds
+    ///   the account (an operator's terminal view does not): with the binding gone the scheduler
+    ///   has no chat to remind, and a new binding starts from the defaults;
     /// - the support transcript of the chat (`support/tx/<chat>`), and its open ticket is closed;
     /// - the chat's operations events (`events`, via `events_chat`; events.rs).
     ///
     /// It keeps what the shop must keep: accounts, orders, payments, payment idempotency keys,
-    /// agreements (on the orders), hardship cases and tickets. Engineers adding per-chat data: key
+    /// agreements (on the orders), hardship cases and tickets, and the binding failure counts
+    /// (`bind_guard`: a security record; `/forget` must not lift a lock). Engineers adding per-chat data: key
     /// it `<kind>/<chat>` in the `chat` tree (then it is covered) or add its deletion here and to
     /// this list.
     pub fn forget_chat(&self, chat: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         self.sessions.remove(chat.as_bytes())?;
         if let Some(account) = self.binding(chat)? {
-            self.chat.remove(format!("remind/{account}").as_bytes())?;
+            if self.chat_of_account(&account)?.as_deref() == Some(chat) {
+                self.chat.remove(format!("remind/{account}").as_bytes())?;
+            }
         }
         self.forget_support(chat, now)?;
         self.forget_chat_events(chat)?;
+        self.forget_outbox(chat)?;
         self.unbind_without_flush(chat)?;
         let suffix = format!("/{chat}");
         let mut doomed = Vec::new();

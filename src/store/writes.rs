@@ -101,6 +101,20 @@ impl Store {
         origin: &str,
         policy: &Policy,
     ) -> Result<PaymentOutcome> {
+        self.record_payment_owing(order_id, payment, idempotency_key, origin, policy, &[])
+    }
+
+    /// [`Store::record_payment`] that also writes `outbox` entries (the receipt owed,
+    /// `outbox::receipt_writes`) in the payment's own transaction.
+    pub fn record_payment_owing(
+        &self,
+        order_id: &str,
+        payment: Payment,
+        idempotency_key: &str,
+        origin: &str,
+        policy: &Policy,
+        outbox_writes: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<PaymentOutcome> {
         let order = self
             .order(order_id)?
             .with_context(|| format!("order {order_id} not found"))?
@@ -134,8 +148,9 @@ impl Store {
                 &self.order_payments,
                 &self.order_rev,
                 &self.idempotency,
+                &self.outbox,
             )
-                .transaction(|(payments, order_payments, order_rev, idem)| {
+                .transaction(|(payments, order_payments, order_rev, idem, outbox)| {
                     if idem.get(idempotency_key.as_bytes())?.is_some()
                         || order_rev.get(order_id.as_bytes())? != rev_seen
                     {
@@ -164,6 +179,9 @@ impl Store {
                     )?;
                     bump_rev(order_rev, order_id, 1)?;
                     idem.insert(idempotency_key.as_bytes(), payment.id.as_bytes())?;
+                    for (k, v) in outbox_writes {
+                        outbox.insert(k.as_slice(), v.as_slice())?;
+                    }
                     Ok(())
                 });
             match result {

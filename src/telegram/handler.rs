@@ -30,16 +30,17 @@ pub async fn handle(ctx: &Ctx, p: Private) {
             ctx.sender.remove_keyboard(p.chat_id, message_id).await;
         }
     }
-    let replies = match run_turn(ctx, &p).await {
-        Ok(replies) => replies,
+    let (replies, owed) = match run_turn(ctx, &p).await {
+        Ok(out) => (out.replies, out.owed),
         Err(e) => {
             tracing::error!(chat_id = p.chat_id, error = %format!("{e:#}"), "turn failed");
-            vec![internal_error(&ctx.app, p.lang)]
+            (vec![internal_error(&ctx.app, p.lang)], Vec::new())
         }
     };
     // The step is over: its buttons go (the new step's come with its reply).
     ctx.sender.clear_keyboard(p.chat_id).await;
-    send_all(ctx, p.chat_id, &replies).await;
+    let sent = send_all(ctx, p.chat_id, &replies).await;
+    super::owed::deliver(ctx, owed, sent).await;
     super::support::after_turn(ctx, p.chat_id).await;
 }
 
@@ -56,13 +57,15 @@ pub async fn slow_down(ctx: &Ctx, p: Private) {
     send_all(ctx, p.chat_id, &[Reply::text(text)]).await;
 }
 
-pub async fn send_all(ctx: &Ctx, chat_id: i64, replies: &[Reply]) {
+/// Sends the replies in order; false when one could not be sent (the rest are not tried).
+pub async fn send_all(ctx: &Ctx, chat_id: i64, replies: &[Reply]) -> bool {
     for reply in replies {
         if let Err(e) = ctx.sender.send(chat_id, reply).await {
             tracing::warn!(chat_id, error = %e, "reply not sent");
-            return;
+            return false;
         }
     }
+    true
 }
 
 pub fn internal_error(app: &App, lang: Option<Lang>) -> Reply {
@@ -74,7 +77,7 @@ pub fn internal_error(app: &App, lang: Option<Lang>) -> Reply {
     Reply::text(text)
 }
 
-async fn run_turn(ctx: &Ctx, p: &Private) -> Result<Vec<Reply>> {
+async fn run_turn(ctx: &Ctx, p: &Private) -> Result<crate::app::TurnOutput> {
     let app = Arc::clone(&ctx.app);
     let (chat, input, lang) = (chat_key(p.chat_id), p.input.clone(), p.lang);
     let now = ctx.app.clock.now();
@@ -91,7 +94,7 @@ fn turn_blocking(
     input: ChatInput,
     lang: Option<Lang>,
     now: DateTime<Utc>,
-) -> Result<Vec<Reply>> {
+) -> Result<crate::app::TurnOutput> {
     if let Some(lang) = lang {
         if !app.has_session(chat)? {
             app.set_lang(chat, lang)?;
@@ -106,7 +109,7 @@ fn turn_blocking(
         out.replies.extend(bind.replies);
     }
     app.store.flush()?;
-    Ok(out.replies)
+    Ok(out)
 }
 
 /// The time zone of the chat's account (the house zone before binding).

@@ -10,6 +10,7 @@ pub mod flood;
 mod handler;
 pub mod inbound;
 pub mod outbound;
+mod owed;
 pub mod pace;
 pub mod queue;
 mod router;
@@ -153,6 +154,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         },
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );
+    owed::deliver_left_over(&router.ctx()).await;
     let support_ticker = support::Ticker::start(router.ctx());
     match &opts.webhook {
         Some(url) => {

@@ -29,6 +29,8 @@ enum Step {
     Text(&'static str),
     /// Press button `i` (0-based) of the latest reply, by its callback data.
     Press(usize),
+    /// Share this phone number with the contact button (the sender's own).
+    Contact(&'static str),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -79,6 +81,10 @@ fn walk(app: &App, path: &[Step]) -> Result<Option<TurnOutput>> {
     for step in path {
         let input = match step {
             Step::Text(t) => ChatInput::Text(t.to_string()),
+            Step::Contact(p) => ChatInput::Contact {
+                phone: p.to_string(),
+                own: true,
+            },
             Step::Press(i) => match buttons(&last).get(*i) {
                 Some((_, data)) => ChatInput::Button(data.clone()),
                 None => return Ok(None),
@@ -287,17 +293,19 @@ fn chat_robustness_unbound_chat() -> Result<()> {
     use Step::*;
     let starts = vec![
         vec![Text("绑定账户")],
-        vec![Text("绑定账户"), Text("13800001111")],
         vec![Text("绑定账户"), Text("13800005678")],
-        vec![Text("绑定账户"), Text("13800005678"), Text("0000")],
+        vec![Text("绑定账户"), Contact("13800001111")],
+        vec![Text("绑定账户"), Contact("13800005678")],
+        vec![Text("绑定账户"), Contact("13800005678"), Text("0000")],
         vec![Text("还500")],
         vec![
             Text("绑定账户"),
-            Text("13800001111"),
-            Text("13800001111"),
-            Text("13800001111"),
-            Text("13800001111"),
-            Text("13800001111"),
+            Contact("13800001111"),
+            Text("0000"),
+            Text("0000"),
+            Text("0000"),
+            Text("0000"),
+            Text("0000"),
         ],
     ];
     run_setup(

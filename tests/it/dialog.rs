@@ -767,3 +767,57 @@ fn graph_mentions_every_state_and_transition() {
     assert!(g.contains("[*] --> pay__choose : repay"));
     assert!(g.contains("pay__receipt --> menu__main : final"));
 }
+
+// ---------------------------------------------------------------- confirming states
+
+/// The shipped dialogs with `edit` applied to the file whose path ends in `file`.
+fn shipped_with(file: &str, edit: impl Fn(&str) -> String) -> Vec<SourceFile> {
+    let mut files = repaybot::embedded::dialog_files();
+    for f in files.iter_mut().filter(|f| f.path.ends_with(file)) {
+        f.text = edit(&f.text);
+    }
+    files
+}
+
+fn errors_of(files: &[SourceFile]) -> String {
+    let (report, ok) = check_report(files, &repaybot::app::known());
+    assert!(!ok, "expected errors");
+    report
+}
+
+#[test]
+fn dialogs_check_validates_confirming_states_and_their_words() {
+    let (report, ok) = check_report(&repaybot::embedded::dialog_files(), &repaybot::app::known());
+    assert!(ok, "{report}");
+    // A confirming state without its strict yes.
+    let files = shipped_with("flows/repay.toml", |t| {
+        t.replacen(
+            "on = { affirm = \"paying\", deny = \"@menu\" }",
+            "on = { deny = \"@menu\" }",
+            1,
+        )
+    });
+    let report = errors_of(&files);
+    assert!(
+        report.contains("flows/repay.toml:") && report.contains("needs on.affirm"),
+        "{report}"
+    );
+    // A question among the yes words, a word in both lists, a word not in its compared form.
+    let files = shipped_with("confirm.toml", |t| {
+        t.replacen("yes = [", "yes = [\"ok?\", \"Sure\", \"算了\", ", 1)
+    });
+    let report = errors_of(&files);
+    assert!(report.contains("`ok?` is a question"), "{report}");
+    assert!(
+        report.contains("`Sure` is not in its compared form"),
+        "{report}"
+    );
+    assert!(report.contains("`算了` is both a yes and a no"), "{report}");
+    assert!(report.contains("dialogs/confirm.toml:"), "{report}");
+    // The words file is required once a state confirms.
+    let files: Vec<SourceFile> = repaybot::embedded::dialog_files()
+        .into_iter()
+        .filter(|f| !f.path.ends_with("confirm.toml"))
+        .collect();
+    assert!(errors_of(&files).contains("confirm states need dialogs/confirm.toml"));
+}

@@ -1,7 +1,9 @@
 //! The one integration-test binary: every test module of the project.
 
+mod binding;
 mod chat_robustness;
 mod confirm_strict;
+mod confirmations;
 mod dialog;
 mod domain;
 mod domain_props;
@@ -16,6 +18,7 @@ mod nlu_traffic;
 mod ops;
 mod overdue_help;
 mod payment_ids;
+mod receipts;
 mod reminders;
 mod reminders_plan;
 mod reminders_restart;

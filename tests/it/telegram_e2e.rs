@@ -23,7 +23,12 @@ mod support;
 struct Served {
     child: Child,
     log: PathBuf,
+    /// Its data folder: every demo account's statement must compute when it stops.
+    data: PathBuf,
 }
+
+/// The demo accounts (src/demo.rs).
+const DEMO_ACCOUNTS: [&str; 5] = ["A1001", "A1002", "A1003", "A1004", "A1005"];
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_repaybot")
@@ -36,6 +41,17 @@ fn serve(dir: &Path, fake: &FakeTelegram, extra: &[&str]) -> Served {
 }
 
 fn serve_with(dir: &Path, fake: &FakeTelegram, extra: &[&str], flood: bool) -> Served {
+    serve_env(dir, fake, extra, flood, &[])
+}
+
+/// `serve` with extra environment variables (a test hook).
+fn serve_env(
+    dir: &Path,
+    fake: &FakeTelegram,
+    extra: &[&str],
+    flood: bool,
+    env: &[(&str, &str)],
+) -> Served {
     let log = dir.with_extension(format!("log{}", std::process::id()));
     let log = unique(log);
     let file = std::fs::File::create(&log).unwrap();
@@ -58,12 +74,17 @@ fn serve_with(dir: &Path, fake: &FakeTelegram, extra: &[&str], flood: bool) -> S
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("RUST_LOG", "info")
         .env_remove("REPAYBOT_WEBHOOK_SECRET")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(file)
         .spawn()
         .unwrap();
-    Served { child, log }
+    Served {
+        child,
+        log,
+        data: dir.to_path_buf(),
+    }
 }
 
 fn unique(p: PathBuf) -> PathBuf {
@@ -94,7 +115,34 @@ impl Served {
         };
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         assert!(status.success(), "serve failed ({status}):\n{log}");
+        every_statement_computes(&self.data);
         log
+    }
+
+    /// Waits until the process ended by itself (a crash); returns the log.
+    fn crashed(mut self) -> String {
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "serve did not end");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(!status.success(), "serve was meant to crash");
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// After every scenario: `statement --json` of every demo account computes (no agreement or
+/// payment may leave a ledger unreplayable).
+fn every_statement_computes(data: &Path) {
+    if !data.exists() {
+        return;
+    }
+    for account in DEMO_ACCOUNTS {
+        let doc = statement(data, account);
+        assert_eq!(doc["account_id"], account, "{doc}");
     }
 }
 
@@ -306,11 +354,12 @@ fn forged_contacts_replays_double_presses_and_stale_buttons_change_nothing() {
     let confirm = c.until("确认支付吗");
     c.press(&confirm, "确认支付");
     c.press(&confirm, "确认支付");
-    c.until("支付单号");
-    c.until("按钮已失效");
+    c.until("支付成功");
+    // The second press answers with the receipt of what was paid, not "expired".
+    c.until("这笔支付已经完成");
     served.stop();
     let all = fake.messages_to(c.id);
-    assert_eq!(count(&all, "支付单号"), 1, "{:?}", texts(&all));
+    assert_eq!(count(&all, "支付成功"), 1, "{:?}", texts(&all));
     let after = paid_fen(&statement(&data, "A1001"));
     assert_eq!(after - demo_paid_fen(), 26790, "exactly one payment");
 }
@@ -454,3 +503,124 @@ fn serve_explains_a_missing_or_rejected_token() {
 
 /// The reminder scheduler inside `serve` (telegram_e2e/reminders.rs).
 mod reminders;
+
+/// /start, the sender's own contact, `last4`; returns the answer to the last four.
+fn try_binding(c: &mut Customer, phone: &str, last4: &str, expect: &str) -> Call {
+    c.fake.text(c.id, c.lang, "/start");
+    c.until("手机号");
+    c.fake.contact(c.id, c.lang, phone, c.id);
+    c.until("身份证号的后四位");
+    c.say(last4, expect)
+}
+
+#[test]
+fn binding_attacks_by_typed_phone_forget_and_several_chats_are_refused() {
+    let fake = FakeTelegram::start(TOKEN);
+    let (_dir, data) = data_dir();
+    let served = serve(&data, &fake, &[]);
+    let mut owner = Customer::new(&fake, 6001, ZH);
+    owner.bind("13800005678", "123X");
+    let mut x = Customer::new(&fake, 6002, ZH);
+    fake.text(x.id, ZH, "/start");
+    x.until("手机号");
+    // A typed number is never looked up: the contact button again.
+    let typed = x.say("13800005678", "按钮");
+    assert!(typed.asks_contact(), "{}", typed.text());
+    assert!(!typed.text().contains("138****5678"), "{}", typed.text());
+    // Someone else's contact is refused without suggesting to type it.
+    fake.contact(x.id, ZH, "13800005678", 9999);
+    let forged = x.until("本人的手机号");
+    assert!(!forged.text().contains("输入"), "{}", forged.text());
+    // The owner's number from another Telegram account (a recycled SIM): a neutral refusal,
+    // and the owner is told.
+    fake.contact(x.id, ZH, "13800005678", x.id);
+    x.until("身份证号的后四位");
+    x.say("0000", "未能通过核验");
+    owner.until("尝试绑定您的商城账户");
+    // /forget between attempts does not clear the count: the fifth locks.
+    for n in 1..5 {
+        x.say("/forget", "已删除");
+        try_binding(&mut x, "13800005678", &format!("000{n}"), "未能通过核验");
+    }
+    // Locked: the contact itself is answered so, /forget or not.
+    x.say("/forget", "已删除");
+    fake.text(x.id, ZH, "/start");
+    x.until("手机号");
+    fake.contact(x.id, ZH, "13800005678", x.id);
+    x.until("已锁定");
+    // A fresh chat with the right answer: the account itself is locked.
+    let mut y = Customer::new(&fake, 6003, ZH);
+    try_binding(&mut y, "13800005678", "123X", "已锁定");
+    y.say("查账单", "请先绑定");
+    served.stop();
+    let notices = count(&fake.messages_to(owner.id), "尝试绑定您的商城账户");
+    assert_eq!(notices, 1, "told once per lock period");
+}
+
+#[test]
+fn unclear_replies_at_the_pay_confirmation_are_asked_again_and_pay_nothing() {
+    let fake = FakeTelegram::start(TOKEN);
+    let (_dir, data) = data_dir();
+    let served = serve(&data, &fake, &[]);
+    let mut c = Customer::new(&fake, 6010, ZH);
+    c.bind("13800005678", "123X");
+    let bill = c.say("我这个月要还多少", "267.90");
+    c.press(&bill, "立即还款");
+    c.until("确认支付吗");
+    for unclear in ["确认吗", "ok no", "好吧不用了", "对吗？", "yes but wait"] {
+        let again = c.say(unclear, "需要明确确认");
+        assert!(
+            again.buttons().iter().any(|(l, _)| l.contains("确认支付")),
+            "{unclear}: the buttons again: {:?}",
+            again.buttons()
+        );
+    }
+    assert_eq!(
+        count(&fake.messages_to(c.id), "支付单号"),
+        0,
+        "nothing paid yet"
+    );
+    c.say("确认", "支付单号");
+    served.stop();
+    let after = paid_fen(&statement(&data, "A1001"));
+    assert_eq!(after - demo_paid_fen(), 26790, "exactly one payment");
+}
+
+#[test]
+fn a_crash_right_after_the_payment_delivers_the_receipt_after_restart_and_pays_once() {
+    let fake = FakeTelegram::start(TOKEN);
+    let (_dir, data) = data_dir();
+    let served = serve(&data, &fake, &[]);
+    let mut c = Customer::new(&fake, 6020, ZH);
+    c.bind("13800005678", "123X");
+    served.stop();
+    let abort = [("REPAYBOT_TEST_ABORT_AFTER_PAYMENT", "1")];
+    let served = serve_env(&data, &fake, &[], false, &abort);
+    let bill = c.say("我这个月要还多少", "267.90");
+    c.press(&bill, "立即还款");
+    let confirm = c.until("确认支付吗");
+    c.press(&confirm, "确认支付");
+    served.crashed();
+    assert_eq!(
+        count(&fake.messages_to(c.id), "支付单号"),
+        0,
+        "no receipt before the crash"
+    );
+    // Back up: the receipt owed is sent first.
+    let served = serve(&data, &fake, &[]);
+    let owed = c.until("之前的支付已成功");
+    assert!(owed.text().contains("C20261121-"), "{}", owed.text());
+    // The old confirm button answers with the receipt, not "expired", and pays nothing.
+    c.press(&confirm, "确认支付");
+    let again = c.until("C20261121-");
+    assert!(!again.text().contains("按钮已失效"), "{}", again.text());
+    // Starting again at once asks first, showing the earlier receipt.
+    let bill = c.say("我这个月要还多少", "267.90");
+    c.press(&bill, "立即还款");
+    let asked = c.until("几分钟前刚支付过");
+    assert!(asked.text().contains("C20261121-"), "{}", asked.text());
+    c.press(&asked, "取消");
+    served.stop();
+    let after = paid_fen(&statement(&data, "A1001"));
+    assert_eq!(after - demo_paid_fen(), 26790, "exactly one payment");
+}

@@ -127,7 +127,11 @@ fn forget_deletes_the_chats_data_and_keeps_payments() {
     let app = app();
     let chat = "tg:43";
     say(&app, chat, ChatInput::Text("/bind".into()));
-    say(&app, chat, ChatInput::Text("13800005678".into()));
+    let own = ChatInput::Contact {
+        phone: "13800005678".into(),
+        own: true,
+    };
+    say(&app, chat, own);
     say(&app, chat, ChatInput::Text("123X".into()));
     assert!(app.store.binding(chat).unwrap().is_some());
     let payments_before = app.store.payments_of("MI2026050101").unwrap().len();
@@ -165,7 +169,11 @@ fn forget_deletes_the_chats_data_and_keeps_payments() {
     );
     // The account can be bound again (its reverse link is gone too).
     say(&app, "tg:44", ChatInput::Text("/bind".into()));
-    say(&app, "tg:44", ChatInput::Text("13800005678".into()));
+    let own = ChatInput::Contact {
+        phone: "13800005678".into(),
+        own: true,
+    };
+    say(&app, "tg:44", own);
     assert!(say(&app, "tg:44", ChatInput::Text("123X".into())).contains("张伟"));
 }
 

@@ -19,7 +19,8 @@
 //! reply (as Telegram does); `> @button T.K` sends the data of button [K] shown in answer to
 //! customer line T (0 = the start), which is how a stale button is pressed; `> @start` sends
 //! `/start` as `ChatInput::Start`; `> @file NAME` sends a document named NAME (as a photo or
-//! file in Telegram).
+//! file in Telegram); `> @contact PHONE` shares the sender's own contact (Telegram's contact
+//! button), `> @contact-of-another PHONE` a contact that is not the sender's.
 //!
 //! Optional header `# later: N`: the demo data is made for `today`, the conversation happens N
 //! days later (an order then N days further overdue).
@@ -202,6 +203,16 @@ fn generate(script: &Script) -> Result<String> {
                 .get(k.wrapping_sub(1))
                 .with_context(|| format!("`{input}`: that reply has no button [{k}]"))?;
             ChatInput::Button(data.clone())
+        } else if let Some(phone) = input.strip_prefix("@contact ") {
+            ChatInput::Contact {
+                phone: phone.trim().to_string(),
+                own: true,
+            }
+        } else if let Some(phone) = input.strip_prefix("@contact-of-another ") {
+            ChatInput::Contact {
+                phone: phone.trim().to_string(),
+                own: false,
+            }
         } else if let Some(name) = input.strip_prefix("@file ") {
             ChatInput::Document {
                 file_id: format!("tg-file-{}", name.trim()),
@@ -477,7 +488,7 @@ fn transcripts_settlement_quotes_equal_the_statement() -> Result<()> {
             let text = all_text(&turn);
             assert_eq!(
                 turn.trace.last().map(String::as_str),
-                Some("state=settle.quote"),
+                Some("state=settle.confirm"),
                 "{account} {}: {text}",
                 o.order_id
             );

@@ -53,7 +53,11 @@ fn serve_limited(data: &std::path::Path, fake: &FakeTelegram) -> Served {
         .stderr(file)
         .spawn()
         .unwrap();
-    Served { child, log }
+    Served {
+        child,
+        log,
+        data: data.to_path_buf(),
+    }
 }
 
 #[test]
