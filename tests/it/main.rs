@@ -2,7 +2,6 @@
 
 mod binding;
 mod chat_robustness;
-mod confirm_strict;
 mod confirmations;
 mod dialog;
 mod domain;
