@@ -231,6 +231,9 @@ fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         lang: ctx.lang,
         now: ctx.now,
     })?;
+    if new {
+        crate::ops::observe::ticket_opened(&ctx.app.store, &t);
+    }
     tracing::info!(
         chat = ctx.chat,
         ticket = t.number,

@@ -45,13 +45,21 @@ impl App {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> TurnOutput {
-        match self.turn(chat, input, today, now) {
+        let started = std::time::Instant::now();
+        let text = match &input {
+            ChatInput::Text(t) => Some(t.clone()),
+            _ => None,
+        };
+        let out = match self.turn(chat, input, today, now) {
             Ok(out) => out,
             Err(e) => {
                 tracing::error!(chat, "turn failed: {e:#}");
                 self.internal_error_reply(chat, now)
             }
-        }
+        };
+        let took = started.elapsed();
+        crate::ops::observe::turn(&self.store, chat, text.as_deref(), &out.trace, took, now);
+        out
     }
 
     fn internal_error_reply(&self, chat: &str, now: DateTime<Utc>) -> TurnOutput {
@@ -73,7 +81,10 @@ impl App {
             now,
         });
         match opened {
-            Ok((t, _)) => {
+            Ok((t, new)) => {
+                if new {
+                    crate::ops::observe::ticket_opened(&self.store, &t);
+                }
                 let vars = BTreeMap::from([("ticket_no".to_string(), t.number.to_string())]);
                 out.replies.push(Reply::text(self.flows.text(
                     lang,
@@ -107,7 +118,7 @@ impl App {
         case_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Ticket> {
-        let (t, _) = self.store.open_ticket(NewTicket {
+        let (t, new) = self.store.open_ticket(NewTicket {
             chat,
             account_id: Some(account_id),
             reason: TicketReason::Hardship,
@@ -115,6 +126,9 @@ impl App {
             lang: self.chat_lang(chat),
             now,
         })?;
+        if new {
+            crate::ops::observe::ticket_opened(&self.store, &t);
+        }
         tracing::info!(chat, ticket = t.number, "ticket opened for a hardship case");
         Ok(t)
     }

@@ -4,6 +4,7 @@
 
 pub mod health;
 pub mod metrics;
+pub mod observe;
 pub mod progress;
 pub mod server;
 

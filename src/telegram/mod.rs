@@ -169,6 +169,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
                 .await
                 .context("setting the webhook")?;
             tracing::info!(listen = %opts.listen, "receiving updates by webhook");
+            crate::ops::health::webhook_set(true);
             listen(listener, &router).await;
         }
         None => {
@@ -202,21 +203,48 @@ where
         futures_util::pin_mut!(stream);
         let signal = shutdown_signal();
         futures_util::pin_mut!(signal);
+        // Health (/healthz): alive while updates arrive, or while the listener runs without
+        // errors (an empty long poll yields nothing); a failing getUpdates stops the beat.
+        let mut beat = tokio::time::interval(std::time::Duration::from_secs(15));
+        let mut failing = false;
         loop {
             tokio::select! {
                 () = &mut signal => {
                     tracing::info!("stop signal: finishing the turns in hand");
                     break;
                 }
+                _ = beat.tick() => if !failing {
+                    crate::ops::health::polled();
+                },
                 next = stream.next() => match next {
-                    Some(Ok(update)) => router.route(update),
-                    Some(Err(e)) => tracing::warn!(error = ?e, "receiving updates failed"),
+                    Some(Ok(update)) => {
+                        failing = false;
+                        crate::ops::health::polled();
+                        crate::ops::metrics::update(update_kind(&update));
+                        router.route(update);
+                    }
+                    Some(Err(e)) => {
+                        failing = true;
+                        crate::ops::metrics::telegram_error("getUpdates");
+                        tracing::warn!(error = ?e, "receiving updates failed");
+                    }
                     None => break,
                 },
             }
         }
     }
     stop.stop();
+}
+
+/// The update's kind as a metric label (never an id or a text).
+fn update_kind(update: &teloxide::types::Update) -> &'static str {
+    use teloxide::types::UpdateKind;
+    match &update.kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        _ => "other",
+    }
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM.

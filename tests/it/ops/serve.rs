@@ -83,8 +83,6 @@ fn serve_with_metrics_listen_serves_the_spec_metric_names_healthz_and_json_logs(
             "{name} missing:\n{metrics}"
         );
     }
-    let (code, _) = try_get(&addr, "/healthz").unwrap();
-    assert!(code == 200 || code == 503, "healthz answered {code}");
     // The bot answers a customer while the metrics server runs beside it.
     fake.text(7001, "en", "hello");
     assert!(
@@ -93,6 +91,23 @@ fn serve_with_metrics_listen_serves_the_spec_metric_names_healthz_and_json_logs(
             .is_empty(),
         "no reply"
     );
+    // Polling marks the bot alive; the answered message moved the update and turn counters.
+    let (code, _) = try_get(&addr, "/healthz").unwrap();
+    assert_eq!(code, 200, "healthz while polling");
+    let (_, metrics) = try_get(&addr, "/metrics").unwrap();
+    let moved = |prefix: &str| {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with(prefix) && !l.starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    assert_eq!(
+        moved("repaybot_updates_total{kind=\"message\"}"),
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(moved("repaybot_turns_total{"), 1.0, "{metrics}");
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
