@@ -10,6 +10,7 @@ mod import_hardening;
 mod ledger_props;
 mod negotiation;
 mod nlu;
+mod one_clock;
 mod overdue_help;
 mod payment_ids;
 mod reminders;
