@@ -305,6 +305,7 @@ fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure>
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
+        .map(crate::settings::Secret::new)
         .ok_or_else(|| {
             Failure::BadInput(
                 "TELOXIDE_TOKEN is not set: export the bot token from @BotFather".into(),
@@ -324,7 +325,9 @@ fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure>
         api_url: api_url.clone(),
         webhook: webhook.clone(),
         listen: *listen,
-        webhook_secret: std::env::var("REPAYBOT_WEBHOOK_SECRET").ok(),
+        webhook_secret: std::env::var("REPAYBOT_WEBHOOK_SECRET")
+            .ok()
+            .map(crate::settings::Secret::new),
         limits,
         flood,
     };

@@ -17,6 +17,7 @@ mod reminders;
 mod reminders_plan;
 mod reminders_restart;
 mod same_day;
+mod secrets;
 mod support;
 mod telegram_e2e;
 mod telegram_units;
