@@ -9,7 +9,7 @@ use crate::store::Store;
 use crate::{demo, statement};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[path = "nlu_cli.rs"]
@@ -60,8 +60,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Load the shop's export: accounts, orders or payments.
     Import {
-        #[arg(value_parser = ["accounts", "orders", "payments"])]
-        kind: String,
+        #[arg(value_enum)]
+        kind: Kind,
         file: PathBuf,
     },
     /// A conversation in the terminal with the same engine, dialogs and store as Telegram.
@@ -69,8 +69,8 @@ pub enum Command {
         /// Act as this account, already verified (an operator's tool).
         #[arg(long)]
         account: Option<String>,
-        #[arg(long, value_parser = ["zh", "en"])]
-        lang: Option<String>,
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
     },
     /// Read messages on stdin, write one JSON line each: text, intent, slots. With an action:
     /// measure (eval), retrain (train) or list messages not understood (review).
@@ -80,8 +80,8 @@ pub enum Command {
     },
     /// Validate (check) or draw (graph) the dialog files.
     Dialogs {
-        #[arg(value_parser = ["check", "graph"])]
-        action: String,
+        #[arg(value_enum)]
+        action: DialogsAction,
         /// The dialogs folder (default: ./dialogs when present, else the built-in copy).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -140,6 +140,31 @@ pub enum Command {
     },
 }
 
+/// `chat --lang`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    Zh,
+    En,
+}
+
+impl From<LangArg> for crate::dialog::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => crate::dialog::Lang::Zh,
+            LangArg::En => crate::dialog::Lang::En,
+        }
+    }
+}
+
+/// `dialogs check|graph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DialogsAction {
+    /// Validate the dialog files.
+    Check,
+    /// Draw them as a Mermaid graph.
+    Graph,
+}
+
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("'{text}' is not a date YYYY-MM-DD"))
@@ -169,24 +194,20 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     // The one clock every command reads.
     let clock = Clock::from_options(cli.today, cli.clock_start);
     match &cli.command {
-        Command::Import { kind, file } => run_import(&cli, &settings.policy, kind, file),
+        Command::Import { kind, file } => run_import(&cli, &settings.policy, *kind, file),
         Command::Statement { account_id, json } => {
             run_statement(&cli, &settings.policy, &clock, account_id, *json)
         }
-        Command::Chat { account, lang } => run_chat(
-            &cli,
-            settings.clone(),
-            clock,
-            account.clone(),
-            lang.as_deref(),
-        ),
+        Command::Chat { account, lang } => {
+            run_chat(&cli, settings.clone(), clock, account.clone(), *lang)
+        }
         Command::Nlu { action } => nlu_cli::run(&cli, &clock, action.as_ref()),
         Command::Reminders { account_id, days } => {
             crate::reminders::report::run(&cli, &settings, &clock, account_id, *days)
         }
         Command::Serve { .. } => run_serve(&cli, settings, clock),
         Command::Report { .. } => crate::report::run(&cli, &settings, &clock),
-        Command::Dialogs { action, dir } => run_dialogs(action, dir.as_deref()),
+        Command::Dialogs { action, dir } => run_dialogs(*action, dir.as_deref()),
     }
 }
 
@@ -223,9 +244,7 @@ pub(crate) fn open_for_account(
     Ok((store, account))
 }
 
-fn run_import(cli: &Cli, policy: &Policy, kind: &str, file: &PathBuf) -> Result<(), Failure> {
-    let kind = Kind::parse(kind)
-        .ok_or_else(|| Failure::BadInput(format!("unknown import kind {kind}")))?;
+fn run_import(cli: &Cli, policy: &Policy, kind: Kind, file: &PathBuf) -> Result<(), Failure> {
     let name = file.display().to_string();
     let input = std::fs::File::open(file)
         .map_err(|e| Failure::BadInput(format!("{name}: cannot read: {e}")))?;
@@ -284,7 +303,7 @@ fn run_chat(
     settings: Settings,
     clock: Clock,
     account: Option<String>,
-    lang: Option<&str>,
+    lang: Option<LangArg>,
 ) -> Result<(), Failure> {
     use std::io::IsTerminal;
     let (store, loaded) = open_with_demo(cli, &clock, &settings.policy)?;
@@ -299,13 +318,7 @@ fn run_chat(
     let app = crate::app::App::new(store, settings)?.with_clock(clock);
     let opts = crate::app::chat::ChatOptions {
         account,
-        lang: lang.map(|l| {
-            if l == "en" {
-                crate::dialog::Lang::En
-            } else {
-                crate::dialog::Lang::Zh
-            }
-        }),
+        lang: lang.map(Into::into),
         interactive: std::io::stdin().is_terminal(),
         file_dir: if cli.data_dir.is_dir() {
             cli.data_dir.clone()
@@ -337,6 +350,7 @@ fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure>
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
+        .map(crate::settings::Secret::new)
         .ok_or_else(|| {
             Failure::BadInput(
                 "TELOXIDE_TOKEN is not set: export the bot token from @BotFather".into(),
@@ -364,7 +378,7 @@ fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure>
         api_url: api_url.clone(),
         webhook: webhook.clone(),
         listen: *listen,
-        webhook_secret,
+        webhook_secret: webhook_secret.map(crate::settings::Secret::new),
         limits,
         flood,
     };
@@ -386,7 +400,7 @@ fn init_logs(format: LogFormat) {
     };
 }
 
-fn run_dialogs(action: &str, dir: Option<&std::path::Path>) -> Result<(), Failure> {
+fn run_dialogs(action: DialogsAction, dir: Option<&std::path::Path>) -> Result<(), Failure> {
     let default = std::path::Path::new("dialogs");
     let files = match dir.or(default.is_dir().then_some(default)) {
         Some(d) => crate::embedded::files_on_disk(d)
@@ -394,7 +408,7 @@ fn run_dialogs(action: &str, dir: Option<&std::path::Path>) -> Result<(), Failur
         None => crate::embedded::dialog_files(),
     };
     let known = crate::app::known();
-    if action == "graph" {
+    if action == DialogsAction::Graph {
         let flows = crate::dialog::Flows::load(&files, &known).map_err(|errors| {
             Failure::BadInput(
                 errors

@@ -12,8 +12,8 @@ use crate::store::Store;
 use anyhow::Result;
 use std::fmt;
 
-/// What kind of file is being imported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What kind of file is being imported (`repaybot import accounts|orders|payments`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     Accounts,
     Orders,

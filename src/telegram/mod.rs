@@ -20,6 +20,7 @@ pub use deliver::TelegramDeliver;
 pub use outbound::{escape_html, split_text, TelegramSender};
 
 use crate::app::App;
+use crate::settings::Secret;
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::StreamExt;
 use std::net::SocketAddr;
@@ -36,14 +37,15 @@ pub type TgBot = Throttle<Bot>;
 /// How `serve` runs.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
-    pub token: String,
+    /// The bot token (prints as `***`).
+    pub token: Secret,
     pub api_url: Option<String>,
     /// Public URL Telegram posts updates to; None for long polling.
     pub webhook: Option<String>,
     /// Local address the webhook server listens on.
     pub listen: SocketAddr,
     /// Secret token Telegram sends with every webhook call (generated when None).
-    pub webhook_secret: Option<String>,
+    pub webhook_secret: Option<Secret>,
     pub limits: Limits,
     /// Flood protection per user: burst, then one message per interval.
     pub flood: (u32, std::time::Duration),
@@ -121,7 +123,7 @@ pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
 }
 
 async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
-    let mut bot = Bot::new(&opts.token);
+    let mut bot = Bot::new(opts.token.expose());
     if let Some(url) = &opts.api_url {
         let url = url
             .parse()
@@ -163,7 +165,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
                 .map_err(|e| anyhow!("--webhook '{url}' is not a URL: {e}"))?;
             let mut options = webhooks::Options::new(opts.listen, url);
             if let Some(secret) = &opts.webhook_secret {
-                options = options.secret_token(secret.clone());
+                options = options.secret_token(secret.expose().to_string());
             }
             let listener = webhooks::axum(bot, options)
                 .await

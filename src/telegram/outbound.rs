@@ -214,18 +214,9 @@ where
     }
 }
 
-/// Escapes text for Telegram's HTML parse mode.
+/// Escapes text for Telegram's HTML parse mode (teloxide's own helper: `<`, `>`, `&`).
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    teloxide::utils::html::escape(text)
 }
 
 /// Splits text into parts of at most `max` characters once escaped, at line breaks when it can
@@ -255,14 +246,9 @@ pub fn split_text(text: &str, max: usize) -> Vec<String> {
     parts
 }
 
+/// The length in characters of `s` once escaped.
 fn escaped_len(s: &str) -> usize {
-    s.chars()
-        .map(|c| match c {
-            '<' | '>' => 4,
-            '&' => 5,
-            _ => 1,
-        })
-        .sum()
+    escape_html(s).chars().count()
 }
 
 /// A line longer than `max` (escaped) in pieces that fit.

@@ -14,6 +14,8 @@ const TODAY: &str = "2026-11-21";
 const WAIT: Duration = Duration::from_secs(60);
 const ZH: &str = "zh-hans";
 
+/// One clock in serve: card, hours and bill on the bot's day (tests/it/telegram_e2e/clock.rs).
+mod clock;
 /// Floods and bad settings (tests/it/telegram_e2e/hardening.rs).
 mod hardening;
 /// The support desk through Telegram (tests/it/telegram_e2e/support.rs).
