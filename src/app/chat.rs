@@ -134,16 +134,17 @@ pub fn run(
     }
     let mut contact_offered = offers_contact(&first.replies);
     contact_hint(app, &chat, contact_offered, out, &opts.file_dir)?;
-    let mut line = String::new();
     loop {
         if opts.interactive {
             write!(out, "> ")?;
             out.flush()?;
         }
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
+        // Bytes that are not UTF-8 are replaced (U+FFFD), never the end of the chat.
+        let mut bytes = Vec::new();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
             break;
         }
+        let line = String::from_utf8_lossy(&bytes);
         let text = line.trim_end_matches(['\n', '\r']).to_string();
         if text.trim() == "/quit" {
             break;

@@ -421,3 +421,32 @@ fn chat_robustness_session_in_a_removed_state_recovers() -> Result<()> {
     );
     Ok(())
 }
+
+/// Issue 11: the terminal chat exited on one invalid UTF-8 byte; it now answers every line,
+/// the bad bytes replaced.
+#[test]
+fn chat_robustness_invalid_utf8_line_does_not_end_the_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_repaybot"))
+        .args(["--data-dir", dir.path().join("d").to_str().unwrap()])
+        .args(["--today", "2026-11-21", "chat", "--account", "A1001"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"\xff\xfe\xe6\x9f\n").unwrap();
+        stdin.write_all("查账单\n".as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("> 查账单"),
+        "the line after the bad one: {shown}"
+    );
+    assert!(shown.contains("267.90"), "answered: {shown}");
+}
