@@ -400,6 +400,12 @@ fn init_logs(format: LogFormat) {
     };
 }
 
+/// Every error of a dialogs/ load, one `file:line: reason` per line (exit status 2).
+pub(crate) fn load_failure(errors: &[crate::dialog::LoadError]) -> Failure {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    Failure::BadInput(lines.join("\n"))
+}
+
 fn run_dialogs(action: DialogsAction, dir: Option<&std::path::Path>) -> Result<(), Failure> {
     let default = std::path::Path::new("dialogs");
     let files = match dir.or(default.is_dir().then_some(default)) {
@@ -409,15 +415,8 @@ fn run_dialogs(action: DialogsAction, dir: Option<&std::path::Path>) -> Result<(
     };
     let known = crate::app::known();
     if action == DialogsAction::Graph {
-        let flows = crate::dialog::Flows::load(&files, &known).map_err(|errors| {
-            Failure::BadInput(
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        })?;
+        let flows =
+            crate::dialog::Flows::load(&files, &known).map_err(|errors| load_failure(&errors))?;
         print!("{}", crate::dialog::graph(&flows));
         return Ok(());
     }

@@ -57,13 +57,7 @@ fn builtin_nlu() -> Result<Nlu, Failure> {
 }
 
 fn bad(errors: Vec<crate::dialog::LoadError>) -> Failure {
-    Failure::BadInput(
-        errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    super::load_failure(&errors)
 }
 
 pub fn run(cli: &Cli, clock: &Clock, action: Option<&NluAction>) -> Result<(), Failure> {
