@@ -139,6 +139,19 @@ fn pay_lines(
         )? {
             PaymentOutcome::Applied { payment_id, .. } => {
                 tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
+                let kind = if kind == PaymentKind::Settlement {
+                    "settlement"
+                } else {
+                    "installment"
+                };
+                crate::ops::observe::payment(
+                    &ctx.app.store,
+                    ctx.chat,
+                    &payment_id,
+                    kind,
+                    amount.0,
+                    ctx.now,
+                );
                 receipts.push(receipt);
                 owed.push(payment_id);
             }

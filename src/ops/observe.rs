@@ -69,3 +69,24 @@ pub fn ticket_opened(store: &Store, ticket: &Ticket) {
     };
     record(store, event, ticket.opened_at);
 }
+
+/// A chat payment that is durable (the sandbox gateway applies it at once).
+pub fn payment(
+    store: &Store,
+    chat: &str,
+    payment_id: &str,
+    kind: &str,
+    amount: rust_decimal::Decimal,
+    now: DateTime<Utc>,
+) {
+    crate::ops::metrics::payment("sandbox", "applied", amount);
+    let event = Event::Payment {
+        chat: Some(chat.to_string()),
+        payment_id: payment_id.to_string(),
+        gateway: "sandbox".into(),
+        kind: kind.into(),
+        amount,
+        status: "applied".into(),
+    };
+    record(store, event, now);
+}

@@ -7,3 +7,4 @@ mod metrics;
 mod progress;
 mod report;
 mod serve;
+mod wired;
