@@ -63,6 +63,15 @@ fn y_top(series: &[Series]) -> f64 {
     }
 }
 
+/// The label of a category axis at `x`: only at whole positions, so no tick is labelled twice.
+fn label_at(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    ((x - i).abs() < 0.01 && i >= 0.0)
+        .then(|| labels.get(i as usize).cloned())
+        .flatten()
+        .unwrap_or_default()
+}
+
 /// A grouped bar chart: a group per label, a bar per series (zero values draw no bar).
 pub fn bar_chart(labels: &[String], series: &[Series]) -> Result<String, String> {
     let mut svg = String::new();
@@ -76,13 +85,7 @@ pub fn bar_chart(labels: &[String], series: &[Series]) -> Result<String, String>
             .y_label_area_size(56)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_top(series))
             .map_err(|e| e.to_string())?;
-        let label_at = |x: &f64| {
-            let i = x.round();
-            let near = (x - i).abs() < 0.01 && i >= 0.0;
-            near.then(|| labels.get(i as usize).cloned())
-                .flatten()
-                .unwrap_or_default()
-        };
+        let label_at = |x: &f64| label_at(labels, *x);
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -122,13 +125,7 @@ pub fn line_chart(labels: &[String], series: &[Series]) -> Result<String, String
             .y_label_area_size(64)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..y_top(series))
             .map_err(|e| e.to_string())?;
-        let label_at = |x: &f64| {
-            let i = x.round();
-            ((x - i).abs() < 0.01 && i >= 0.0)
-                .then(|| labels.get(i as usize).cloned())
-                .flatten()
-                .unwrap_or_default()
-        };
+        let label_at = |x: &f64| label_at(labels, *x);
         chart
             .configure_mesh()
             .x_labels(n.min(12))
