@@ -1,5 +1,5 @@
 //! The one clock: where every part of the bot reads "now" and "today". Built once from the
-//! command line (`--today`, `--clock-start`) and carried by the [`App`](crate::app::App), so turns,
+//! command line (`--today`, `--clock-start`) and carried by the [`Core`](crate::core::Core), so turns,
 //! the support desk, the reminder scheduler and the operators' commands see the same instant and
 //! the same calendar day. This is the only module that reads the wall clock.
 

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod core;
 pub mod demo;
 pub mod dialog;
 pub mod domain;

@@ -11,16 +11,14 @@ mod negotiation_effects;
 mod owed;
 mod privacy;
 mod reminder_effects;
-mod session_store;
 mod support_turns;
 
-use crate::dialog::{self, Effect, Flows, Input, Known, Lang, Message};
-use crate::domain::{Account, AccountBill, Language};
-use crate::embedded;
-use crate::nlu::Nlu;
+pub use crate::core::{dialog_lang, Attachment, Core, Reply};
+use crate::dialog::{self, Effect, Input, Known, Lang, Message};
+use crate::domain::{Account, AccountBill};
 use crate::settings::Settings;
-use crate::store::{Store, TicketReason};
-use anyhow::{anyhow, Context, Result};
+use crate::store::{LoadedSession, Store, TicketReason};
+use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use owed::OwedReply;
 use std::collections::BTreeMap;
@@ -44,46 +42,6 @@ pub enum ChatInput {
         phone: String,
         own: bool,
     },
-}
-
-/// One message to show the customer.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Reply {
-    pub text: String,
-    /// (label, callback data)
-    pub buttons: Vec<(String, String)>,
-    /// A file sent with the message (a calendar, a written confirmation); None for plain text.
-    pub attachment: Option<Attachment>,
-    /// The label of a "share my phone number" button to offer (a dialog state's `contact`).
-    pub request_contact: Option<String>,
-}
-
-/// A file the bot sends: a document in Telegram, a file written by the terminal chat.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attachment {
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-}
-
-impl Reply {
-    /// A message without buttons or file.
-    pub fn text(text: String) -> Reply {
-        Reply {
-            text,
-            ..Reply::default()
-        }
-    }
-
-    /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons).
-    pub fn button_line(&self) -> Option<String> {
-        let shown: Vec<String> = self
-            .buttons
-            .iter()
-            .enumerate()
-            .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
-            .collect();
-        (!shown.is_empty()).then(|| shown.join("  "))
-    }
 }
 
 impl TurnOutput {
@@ -121,15 +79,17 @@ struct Turn<'a> {
     owed: &'a std::cell::RefCell<Vec<owed::OwedRef>>,
 }
 
-/// The dialog engine, the NLU and the store, with the settings they run under.
+/// The core plus the turn: what the front ends hold. Everything of the core (`store`, `flows`,
+/// `nlu`, `settings`, `clock`) reads through it; support and reminders borrow the `Core` alone.
 pub struct App {
-    pub store: Store,
-    pub flows: Flows,
-    pub nlu: Nlu,
-    pub settings: Settings,
-    /// The one clock front ends read "now" and "today" from (the system clock unless
-    /// [`App::with_clock`] sets another).
-    pub clock: crate::clock::Clock,
+    core: std::sync::Arc<Core>,
+}
+
+impl std::ops::Deref for App {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 /// Effects the dialog files may name.
@@ -208,45 +168,27 @@ pub fn known() -> Known {
     }
 }
 
-pub fn dialog_lang(l: Language) -> Lang {
-    match l {
-        Language::Zh => Lang::Zh,
-        Language::En => Lang::En,
-    }
-}
-
 impl App {
     /// Builds the app from the embedded dialogs; an invalid dialog set refuses to start.
     pub fn new(store: Store, settings: Settings) -> Result<App> {
-        let files = embedded::dialog_files();
-        let flows = Flows::load(&files, &known()).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow!("the dialogs are invalid:\n{}", lines.join("\n"))
-        })?;
-        let nlu = Nlu::from_files(&embedded::dialog_files()).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow!("the NLU patterns are invalid:\n{}", lines.join("\n"))
-        })?;
         Ok(App {
-            store,
-            flows,
-            nlu,
-            settings,
-            clock: crate::clock::Clock::system(),
+            core: std::sync::Arc::new(Core::new(store, settings, &known())?),
         })
     }
 
     /// The app reading time from `clock` (`--today`, `--clock-start`, a test clock).
+    /// Call it right after `new`: once the core is shared (`shared_core`) it is fixed.
     pub fn with_clock(mut self, clock: crate::clock::Clock) -> App {
-        self.clock = clock;
+        match std::sync::Arc::get_mut(&mut self.core) {
+            Some(core) => core.clock = clock,
+            None => tracing::error!("with_clock after the core was shared: the clock is unchanged"),
+        }
         self
     }
 
-    fn account_of(&self, chat: &str) -> Result<Option<Account>> {
-        match self.store.binding(chat)? {
-            Some(id) => Ok(self.store.account(&id)?.map(|s| s.data)),
-            None => Ok(None),
-        }
+    /// The core, shared with a task that outlives a turn (the reminder scheduler).
+    pub fn shared_core(&self) -> std::sync::Arc<Core> {
+        std::sync::Arc::clone(&self.core)
     }
 
     /// One customer turn in chat `chat` on `today` (the account's calendar day) at `now`.
@@ -265,11 +207,9 @@ impl App {
             return Ok(out);
         }
         let mut out = TurnOutput::default();
-        let loaded = session_store::load(&self.store, chat, default_lang)?;
-        let (session, restarted) = match loaded {
-            session_store::Loaded::Fresh(s) | session_store::Loaded::Found(s) => (s, false),
-            session_store::Loaded::Restarted(s) => (s, true),
-        };
+        let loaded = self.store.load_session(chat, default_lang)?;
+        let restarted = matches!(loaded, LoadedSession::Restarted(_));
+        let session = loaded.into_session();
         if let ChatInput::Button(data) = &input {
             let paid = self.paid_button(chat, data, session.turn, session.lang)?;
             if let Some(out) = paid {
@@ -382,7 +322,7 @@ impl App {
     }
 
     fn store_session_then(&self, chat: &str, session: &dialog::Session) -> Result<()> {
-        session_store::save(&self.store, chat, session)
+        self.store.save_session(chat, session)
     }
 
     /// Steps the conversation with `input`, performs the effects it asks for and feeds their
@@ -564,12 +504,9 @@ fn command_intent(raw: &str) -> Option<crate::nlu::Intent> {
 impl App {
     /// Sets the language of a chat's session (the terminal's `--lang`).
     pub fn set_lang(&self, chat: &str, lang: Lang) -> Result<()> {
-        let mut session = match session_store::load(&self.store, chat, lang)? {
-            session_store::Loaded::Found(s) => s,
-            session_store::Loaded::Fresh(s) | session_store::Loaded::Restarted(s) => s,
-        };
+        let mut session = self.store.load_session(chat, lang)?.into_session();
         session.lang = lang;
-        session_store::save(&self.store, chat, &session)
+        self.store.save_session(chat, &session)
     }
 }
 

@@ -23,8 +23,8 @@ impl App {
         if !matches!(command, "/forget" | "/unbind" | "contact_not_own") {
             return Ok(None);
         }
-        let lang = match super::session_store::load(&self.store, chat, default_lang)? {
-            super::session_store::Loaded::Found(s) => s.lang,
+        let lang = match self.store.load_session(chat, default_lang)? {
+            crate::store::LoadedSession::Found(s) => s.lang,
             _ => default_lang,
         };
         let (key, trace) = match command {
@@ -35,7 +35,7 @@ impl App {
             }
             "/unbind" => {
                 let was_bound = self.store.unbind(chat)?;
-                super::session_store::save(&self.store, chat, &Session::new(lang))?;
+                self.store.save_session(chat, &Session::new(lang))?;
                 self.store.flush()?;
                 tracing::info!(chat, was_bound, "chat unbound on request");
                 if was_bound {
@@ -66,10 +66,5 @@ impl App {
             trace: vec![trace.to_string()],
             owed: Vec::new(),
         }
-    }
-
-    /// Whether the chat has a stored session (a new customer has none).
-    pub fn has_session(&self, chat: &str) -> Result<bool> {
-        Ok(self.store.sessions_tree().contains_key(chat.as_bytes())?)
     }
 }

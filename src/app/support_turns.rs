@@ -3,7 +3,6 @@
 //! (hardship cases).
 
 use super::{App, ChatInput, Reply, TurnOutput};
-use crate::dialog::Lang;
 use crate::store::{NewTicket, Ticket, TicketReason, TranscriptTurn};
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -97,16 +96,6 @@ impl App {
             Err(e) => tracing::error!(chat, "cannot open a ticket after an error: {e:#}"),
         }
         out
-    }
-
-    /// The chat's language: its session's, else its account's, else Chinese.
-    pub fn chat_lang(&self, chat: &str) -> Lang {
-        let account = self.account_of(chat).ok().flatten();
-        let default = account.map_or(Lang::Zh, |a| super::dialog_lang(a.language));
-        match super::session_store::load(&self.store, chat, default) {
-            Ok(super::session_store::Loaded::Found(s)) => s.lang,
-            _ => default,
-        }
     }
 
     /// Opens (or finds) the chat's ticket for a hardship case; the caller then lets the support

@@ -1,7 +1,7 @@
 //! What the front ends and the store call when something countable happens: a turn, a ticket,
 //! a chat payment. Each call moves the SPEC 2.6 metrics and leaves the event the report reads.
 //! Never fails the caller (an event that cannot be stored is logged); never sees message text
-//! except the not-understood message, which [`Event::not_understood_of`] redacts.
+//! except the not-understood message, which is redacted first (`support::redact`).
 
 use crate::store::events::{record, Event, Handler};
 use crate::store::{Store, Ticket};
@@ -40,7 +40,7 @@ pub fn turn(
                 .map(|s| s.data);
             record(
                 store,
-                Event::not_understood_of(chat, text, account.as_ref()),
+                Event::not_understood(chat, &crate::support::redact(text, account.as_ref())),
                 now,
             );
         }

@@ -7,7 +7,7 @@
 //! tomorrow), `r:plan` (the reminder plan).
 
 use super::plan::{Item, Kind};
-use crate::app::Reply;
+use crate::core::Reply;
 use crate::dialog::{Flows, Lang};
 use chrono::{NaiveDate, NaiveTime};
 use std::collections::BTreeMap;

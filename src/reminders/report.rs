@@ -1,30 +1,12 @@
-//! `repaybot reminders ACCOUNT_ID`: the operators' view of an account's reminders: the settings,
+//! The operators' view (`repaybot reminders ACCOUNT_ID`, run from `cli`) of an account's reminders: the settings,
 //! the bound chat, the scheduler's state and the next planned days (local and UTC, kind, orders
 //! and amounts as of today; the overdue notices that follow only if an installment stays
 //! unpaid are marked `if unpaid`).
 
-use super::{overview, plan::Kind, Overview};
-use crate::cli::{Cli, Failure};
-use crate::clock::Clock;
+use super::{plan::Kind, Overview};
 use crate::settings::Settings;
-use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
-
-pub fn run(
-    cli: &Cli,
-    settings: &Settings,
-    clock: &Clock,
-    account_id: &str,
-    count: usize,
-) -> Result<(), Failure> {
-    let (store, account) = crate::cli::open_for_account(cli, &settings.policy, clock, account_id)?;
-    let today = clock.today_in(super::tz_of(&account.data));
-    let o = overview(&store, settings, account_id, today, count)?
-        .ok_or_else(|| Failure::BadInput(format!("no account {account_id}")))?;
-    print!("{}", render(&o, settings));
-    Ok(())
-}
 
 fn utc(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -9,7 +9,7 @@
 //! message (the window from the missed wake to today), never a burst.
 
 use super::{index, message, plan, RemindState, Wake};
-use crate::app::{App, Reply};
+use crate::core::{Core, Reply};
 use anyhow::Result;
 use chrono::{DateTime, Days, Utc};
 use std::future::Future;
@@ -68,7 +68,7 @@ pub struct PassOptions {
 
 impl PassOptions {
     /// A minute's worth of messages at the policy's rate, paced at that rate.
-    pub fn from_app(app: &App) -> PassOptions {
+    pub fn from_app(app: &Core) -> PassOptions {
         let rate = app.settings.reminders.messages_per_second.max(1);
         PassOptions {
             max_accounts: rate as usize * 60,
@@ -81,13 +81,13 @@ impl PassOptions {
 pub const MAX_FAILURES: u32 = 3;
 
 /// One pass at `now` with the policy's limits.
-pub async fn run_once(app: &App, deliver: &dyn Deliver, now: DateTime<Utc>) -> Result<PassReport> {
+pub async fn run_once(app: &Core, deliver: &dyn Deliver, now: DateTime<Utc>) -> Result<PassReport> {
     run_once_with(app, deliver, now, &PassOptions::from_app(app)).await
 }
 
 /// One pass at `now`: every account whose wake is due, up to `opts.max_accounts`.
 pub async fn run_once_with(
-    app: &App,
+    app: &Core,
     deliver: &dyn Deliver,
     now: DateTime<Utc>,
     opts: &PassOptions,
@@ -150,7 +150,7 @@ fn count(r: &mut PassReport, o: Outcome) {
 
 /// Swaps the state, retrying on a concurrent change with `update` applied to the fresh state.
 fn commit(
-    app: &App,
+    app: &Core,
     account_id: &str,
     mut old: RemindState,
     update: impl Fn(&RemindState) -> RemindState,
@@ -165,7 +165,7 @@ fn commit(
 }
 
 async fn handle(
-    app: &App,
+    app: &Core,
     deliver: &dyn Deliver,
     account_id: &str,
     at: DateTime<Utc>,
@@ -281,7 +281,7 @@ pub struct DayLoad {
 }
 
 /// Wakes in the next 24 hours and how many messages fit in a day's allowed hours at the rate.
-pub fn day_load(app: &App, now: DateTime<Utc>) -> DayLoad {
+pub fn day_load(app: &Core, now: DateTime<Utc>) -> DayLoad {
     let rp = &app.settings.reminders;
     let capacity = rp.allowed_seconds_per_day().max(0) as usize * rp.messages_per_second as usize;
     DayLoad {
@@ -294,7 +294,7 @@ pub fn day_load(app: &App, now: DateTime<Utc>) -> DayLoad {
 /// stopped), then runs passes until `shutdown` resolves. Pass errors are logged, never fatal.
 /// Time is the app's clock.
 pub async fn run(
-    app: Arc<App>,
+    app: Arc<Core>,
     deliver: Arc<dyn Deliver>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
@@ -346,13 +346,13 @@ pub async fn run(
 
 /// Until the first wake in the index, between one second and one minute (a reschedule from a
 /// chat turn may add an earlier wake at any time).
-fn next_wait(app: &App, now: DateTime<Utc>) -> Duration {
+fn next_wait(app: &Core, now: DateTime<Utc>) -> Duration {
     let first = index::first_wake(&app.store).ok().flatten();
     let secs = first.map_or(60, |at| (at - now).num_seconds().clamp(1, 60));
     Duration::from_secs(secs as u64)
 }
 
-fn warn_if_over_capacity(app: &App, now: DateTime<Utc>) {
+fn warn_if_over_capacity(app: &Core, now: DateTime<Utc>) {
     let load = day_load(app, now);
     if load.planned > load.capacity {
         tracing::warn!(

@@ -140,16 +140,6 @@ impl Event {
             text: redact_unknown(text),
         }
     }
-
-    /// `not_understood` after the support redaction of the bound account (its holder's name
-    /// and ID last four become `*`): what the turn hook should call when the chat is bound.
-    pub fn not_understood_of(
-        chat: &str,
-        text: &str,
-        account: Option<&crate::domain::Account>,
-    ) -> Event {
-        Event::not_understood(chat, &crate::support::redact(text, account))
-    }
 }
 
 /// The stored form: the version beside the event's own fields.

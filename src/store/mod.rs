@@ -66,6 +66,7 @@ pub mod kept_messages;
 mod outbox;
 mod privacy;
 mod records;
+mod sessions;
 mod tickets;
 mod writes;
 
@@ -75,6 +76,7 @@ pub use import_commit::ImportBatch;
 pub use outbox::{owed_key, receipt_writes, LastPaid, Owed, OwedEntry, OwedKind};
 pub use privacy::UPDATES_KEPT;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
+pub use sessions::LoadedSession;
 pub use tickets::{
     close as close_ticket, AgentRef, Decision, DecisionKind, NewTicket, Note, SupportForgotten,
     Ticket, TicketReason, TicketStatus, TranscriptTurn, TRANSCRIPT_TURNS,

@@ -23,7 +23,7 @@ impl Desk<'_> {
             ]),
         )];
         lines.extend(self.card_account(t, now)?);
-        let turns = self.app.store.transcript(&t.chat)?;
+        let turns = self.core.store.transcript(&t.chat)?;
         let account = self.account_of(t);
         lines.push(self.group_text(
             "support.card_transcript",
@@ -46,7 +46,7 @@ impl Desk<'_> {
 
     fn card_account(&self, t: &Ticket, now: DateTime<Utc>) -> Result<Vec<String>> {
         let account = match &t.account_id {
-            Some(id) => self.app.store.account(id)?.map(|s| s.data),
+            Some(id) => self.core.store.account(id)?.map(|s| s.data),
             None => None,
         };
         let Some(account) = account else {
@@ -61,13 +61,13 @@ impl Desk<'_> {
         )];
         // The day the customer sees (under --today that day, whatever the zone).
         let today = self
-            .app
+            .core
             .clock
             .day_at(now, crate::reminders::tz_of(&account));
         let bill = self
-            .app
+            .core
             .store
-            .bill(&account.id, today, &self.app.settings.policy)?;
+            .bill(&account.id, today, &self.core.settings.policy)?;
         for o in &bill.orders {
             let (next_date, next_amount) = o.next_due.as_ref().map_or_else(
                 || ("-".to_string(), "-".to_string()),

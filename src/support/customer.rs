@@ -18,7 +18,7 @@ impl Desk<'_> {
         msg: &Content,
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<Outgoing>>> {
-        let store = &self.app.store;
+        let store = &self.core.store;
         let Some(t) = store.open_ticket_of(chat_key)? else {
             return Ok(None);
         };
@@ -90,17 +90,17 @@ impl Desk<'_> {
         let word = t.strip_prefix('/').and_then(|c| c.split(['@', ' ']).next());
         word == Some("cancel")
             || (!t.starts_with('/')
-                && self.app.nlu.understand(t, chrono::NaiveDate::MIN).intent
+                && self.core.nlu.understand(t, chrono::NaiveDate::MIN).intent
                     == crate::nlu::Intent::Cancel)
     }
 
     pub(super) fn account_of(&self, t: &Ticket) -> Option<crate::domain::Account> {
         let id = t.account_id.as_deref()?;
-        self.app.store.account(id).ok().flatten().map(|a| a.data)
+        self.core.store.account(id).ok().flatten().map(|a| a.data)
     }
 
     fn record(&self, chat: &str, from: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
-        self.app.store.record_turn(
+        self.core.store.record_turn(
             chat,
             TranscriptTurn {
                 at: now,
@@ -114,7 +114,7 @@ impl Desk<'_> {
     /// The customer leaves the queue (or ends the conversation with the agent).
     fn leave(&self, t: &Ticket, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
         let changed = self
-            .app
+            .core
             .store
             .update_ticket(t.number, |t| close_ticket(t, "customer", now))?;
         if !changed.is_some_and(|(_, c)| c) {
@@ -135,7 +135,7 @@ impl Desk<'_> {
 
     /// After a bot turn in `chat_key`: a ticket the turn opened goes to the group.
     pub fn after_turn(&self, chat_key: &str, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
-        match self.app.store.open_ticket_of(chat_key)? {
+        match self.core.store.open_ticket_of(chat_key)? {
             Some(t) if !t.announced => self.announce(t.number, now),
             _ => Ok(Vec::new()),
         }
@@ -147,7 +147,7 @@ impl Desk<'_> {
         if self.settings().group_id.is_none() {
             return Ok(Vec::new());
         }
-        let claimed = self.app.store.update_ticket(ticket, |t| {
+        let claimed = self.core.store.update_ticket(ticket, |t| {
             if t.announced || t.status == TicketStatus::Closed {
                 return false;
             }
@@ -178,10 +178,10 @@ impl Desk<'_> {
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
         self.prune_marks(now)?;
         let mut out = Vec::new();
-        for t in self.app.store.open_tickets()? {
+        for t in self.core.store.open_tickets()? {
             let lost_topic = t.announced && self.settings().forum_topics && t.thread_id.is_none();
             if lost_topic {
-                self.app.store.update_ticket(t.number, |t| {
+                self.core.store.update_ticket(t.number, |t| {
                     let was = t.announced;
                     t.announced = false;
                     was
@@ -198,7 +198,7 @@ impl Desk<'_> {
     /// Forgets relay marks older than [`MARKS_KEPT_DAYS`](super::MARKS_KEPT_DAYS) (Telegram redelivers
     /// only recent updates), at most once an hour.
     fn prune_marks(&self, now: DateTime<Utc>) -> Result<()> {
-        let store = &self.app.store;
+        let store = &self.core.store;
         let due = store
             .marks_pruned_at()?
             .is_none_or(|at| now - at >= Duration::hours(1));
@@ -223,7 +223,7 @@ impl Desk<'_> {
         {
             return Ok(Vec::new());
         }
-        let claimed = self.app.store.update_ticket(t.number, |t| {
+        let claimed = self.core.store.update_ticket(t.number, |t| {
             let first = !t.late_notice_sent;
             t.late_notice_sent = true;
             first

@@ -28,7 +28,7 @@ pub fn apply_decision(
     agent: &AgentRef,
     now: DateTime<Utc>,
 ) -> Result<(DecisionOutcome, Vec<Outgoing>)> {
-    let store = &desk.app.store;
+    let store = &desk.core.store;
     let Some(t) = store.ticket(ticket)? else {
         return Ok((DecisionOutcome::NoTicket, Vec::new()));
     };
@@ -88,7 +88,7 @@ pub fn apply_decision(
 /// Writes the decision on the hardship case: the approved plan (monthly fee from percent) waiting
 /// for the customer's confirmation, or the rejection and its reason.
 fn record_on_case(desk: &Desk, number: u64, kind: &DecisionKind) -> Result<()> {
-    let store = &desk.app.store;
+    let store = &desk.core.store;
     match kind {
         DecisionKind::Approve {
             periods,

@@ -32,7 +32,7 @@ impl Desk<'_> {
             return Ok(Vec::new());
         }
         if !self
-            .app
+            .core
             .store
             .first_time(&format!("g/{}", msg.message_id), now)?
         {
@@ -43,7 +43,7 @@ impl Desk<'_> {
             Content::File { .. } => None,
         };
         let max_fee =
-            self.app.settings.policy.reinstallment.monthly_fee_rate * Decimal::ONE_HUNDRED;
+            self.core.settings.policy.reinstallment.monthly_fee_rate * Decimal::ONE_HUNDRED;
         if let Some(parsed) = text.and_then(|t| AgentCommand::parse(t, max_fee)) {
             let ticket = self.ticket_named(msg)?;
             return match parsed {
@@ -59,7 +59,7 @@ impl Desk<'_> {
             return Ok(Vec::new());
         }
         match self.ticket_in(msg)? {
-            Some(n) => match self.app.store.ticket(n)? {
+            Some(n) => match self.core.store.ticket(n)? {
                 Some(t) => self.relay_to_customer(msg, &t, now),
                 None => Ok(Vec::new()),
             },
@@ -82,7 +82,7 @@ impl Desk<'_> {
     /// The ticket a message is inside: its forum topic, or (outside topics) a reply to one of the
     /// ticket's own posts (the card, a relayed message). Only such messages reach the customer.
     fn ticket_in(&self, msg: &GroupMessage) -> Result<Option<u64>> {
-        let store = &self.app.store;
+        let store = &self.core.store;
         match (msg.thread_id, &msg.reply_to) {
             (Some(thread), _) => store.ticket_of_thread(thread),
             (None, Some(r)) => store.ticket_of_group_message(r.message_id),
@@ -104,7 +104,7 @@ impl Desk<'_> {
             };
         }
         match number {
-            Some(n) => self.app.store.ticket(n),
+            Some(n) => self.core.store.ticket(n),
             None => Ok(None),
         }
     }
@@ -134,7 +134,7 @@ impl Desk<'_> {
         };
         match &msg.content {
             Content::Text(text) => {
-                self.app.store.record_turn(
+                self.core.store.record_turn(
                     &t.chat,
                     TranscriptTurn {
                         at: now,
@@ -176,7 +176,7 @@ impl Desk<'_> {
         confirm: bool,
     ) -> Result<Vec<Outgoing>> {
         let agent = msg.from.clone();
-        let changed = self.app.store.update_ticket(t.number, |t| {
+        let changed = self.core.store.update_ticket(t.number, |t| {
             if t.status == TicketStatus::Closed || t.agent.as_ref() == Some(&agent) {
                 return false;
             }
@@ -258,7 +258,7 @@ impl Desk<'_> {
                     at: now,
                     text,
                 };
-                self.app.store.update_ticket(t.number, |t| {
+                self.core.store.update_ticket(t.number, |t| {
                     t.notes.push(note.clone());
                     true
                 })?;
@@ -288,7 +288,7 @@ impl Desk<'_> {
     fn close(&self, msg: &GroupMessage, t: &Ticket, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
         let no = vars(&[("ticket_no", t.number.to_string())]);
         let changed = self
-            .app
+            .core
             .store
             .update_ticket(t.number, |t| close_ticket(t, "agent", now))?;
         if !changed.is_some_and(|(_, c)| c) {
@@ -323,7 +323,7 @@ impl Desk<'_> {
         if o.agent_name.as_deref() == Some("first_name") {
             o.agent_name = None;
         }
-        self.app
+        self.core
             .store
             .set_desk_overrides(&o, &format!("admin:{}", msg.from.user_id))?;
         tracing::info!(admin = msg.from.user_id, "desk settings changed");
@@ -346,7 +346,7 @@ impl Desk<'_> {
     /// One line per open ticket, oldest first.
     fn ticket_lines(&self, now: DateTime<Utc>) -> Result<String> {
         let lines: Vec<String> = self
-            .app
+            .core
             .store
             .open_tickets()?
             .iter()

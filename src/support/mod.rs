@@ -7,7 +7,7 @@
 //!
 //! 1. **A private customer message** (text, photo, document): [`Desk::on_customer`]. `Some(actions)`:
 //!    the chat has an open ticket, perform the actions and do NOT run the bot. `None`: no ticket,
-//!    run the bot as usual ([`App::respond`](crate::app::App::respond)), send its replies, then call
+//!    run the bot as usual (the app's `respond`), send its replies, then call
 //!    [`Desk::after_turn`] and perform what it returns (a ticket the turn opened is announced).
 //! 2. **A message in the support group**: [`Desk::on_group`] with `sender_is_member` (from
 //!    `getChatMember`, or true when Telegram delivered it from the group itself: only members post
@@ -47,7 +47,7 @@ pub use config::{DeskOverrides, Hours, SupportSettings};
 pub use decision::apply_decision;
 pub use redact::redact;
 
-use crate::app::App;
+use crate::core::Core;
 use crate::dialog::Lang;
 use crate::store::{AgentRef, Ticket, TicketStatus};
 use anyhow::Result;
@@ -150,7 +150,7 @@ pub enum Outgoing {
 
 /// The desk over the app (store, texts, settings). Cheap: build one per call or keep one.
 pub struct Desk<'a> {
-    pub app: &'a App,
+    pub core: &'a Core,
 }
 
 type Vars = BTreeMap<String, String>;
@@ -163,16 +163,16 @@ fn vars(pairs: &[(&str, String)]) -> Vars {
 }
 
 impl<'a> Desk<'a> {
-    pub fn new(app: &'a App) -> Desk<'a> {
-        Desk { app }
+    pub fn new(core: &'a Core) -> Desk<'a> {
+        Desk { core }
     }
 
     fn settings(&self) -> &SupportSettings {
-        &self.app.settings.support
+        &self.core.settings.support
     }
 
     fn overrides(&self) -> DeskOverrides {
-        self.app
+        self.core
             .store
             .desk_overrides::<DeskOverrides>()
             .ok()
@@ -207,7 +207,7 @@ impl<'a> Desk<'a> {
     }
 
     fn text(&self, lang: Lang, key: &str, v: &Vars) -> String {
-        self.app.flows.text(lang, key, v)
+        self.core.flows.text(lang, key, v)
     }
 
     /// A text for the support group, in its language.
@@ -218,7 +218,7 @@ impl<'a> Desk<'a> {
     /// The ticket's place among waiting tickets (1 = next), None when not waiting.
     pub fn queue_place(&self, ticket: u64) -> Result<Option<usize>> {
         let waiting: Vec<u64> = self
-            .app
+            .core
             .store
             .open_tickets()?
             .into_iter()
@@ -246,8 +246,8 @@ impl<'a> Desk<'a> {
     /// Records a group message the front end posted for a ticket (the first one is the card), so
     /// replies to it reach that ticket.
     pub fn posted(&self, ticket: u64, message_id: i32) -> Result<()> {
-        self.app.store.link_group_message(message_id, ticket)?;
-        self.app.store.update_ticket(ticket, |t| {
+        self.core.store.link_group_message(message_id, ticket)?;
+        self.core.store.update_ticket(ticket, |t| {
             if t.card_message_id.is_some() {
                 return false;
             }
@@ -264,8 +264,8 @@ impl<'a> Desk<'a> {
         thread_id: i32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>> {
-        self.app.store.link_thread(thread_id, ticket)?;
-        let Some((t, _)) = self.app.store.update_ticket(ticket, |t| {
+        self.core.store.link_thread(thread_id, ticket)?;
+        let Some((t, _)) = self.core.store.update_ticket(ticket, |t| {
             if t.thread_id == Some(thread_id) {
                 return false;
             }

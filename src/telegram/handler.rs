@@ -96,7 +96,7 @@ fn turn_blocking(
     now: DateTime<Utc>,
 ) -> Result<crate::app::TurnOutput> {
     if let Some(lang) = lang {
-        if !app.has_session(chat)? {
+        if !app.store.has_session(chat)? {
             app.set_lang(chat, lang)?;
         }
     }

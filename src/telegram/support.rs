@@ -88,7 +88,7 @@ pub async fn customer(ctx: &Ctx, p: &Private) -> bool {
     };
     let (chat, id, content) = (chat_key(p.chat_id), *message_id, content.clone());
     match desk(&ctx.app, move |d| {
-        d.on_customer(&chat, id, &content, d.app.clock.now())
+        d.on_customer(&chat, id, &content, d.core.clock.now())
     })
     .await
     {
@@ -110,7 +110,7 @@ pub async fn after_turn(ctx: &Ctx, chat_id: i64) {
         return;
     }
     let chat = chat_key(chat_id);
-    match desk(&ctx.app, move |d| d.after_turn(&chat, d.app.clock.now())).await {
+    match desk(&ctx.app, move |d| d.after_turn(&chat, d.core.clock.now())).await {
         Ok(outs) => perform(ctx, outs).await,
         Err(e) => tracing::warn!(chat_id, error = %format!("{e:#}"), "ticket not announced"),
     }
@@ -131,7 +131,7 @@ pub async fn group(ctx: &Ctx, m: &Message) {
     let message_id = msg.message_id;
     let call = move |d: &Desk| {
         if known {
-            d.on_group(&msg, d.app.clock.now())
+            d.on_group(&msg, d.core.clock.now())
         } else {
             Ok(d.member_unknown(&msg))
         }
@@ -309,7 +309,7 @@ async fn create_topic(ctx: &Ctx, relay: &Relay, ticket: u64, name: String) -> Ve
     };
     tracing::info!(ticket, thread, "ticket topic created");
     match desk(&ctx.app, move |d| {
-        d.topic_created(ticket, thread, d.app.clock.now())
+        d.topic_created(ticket, thread, d.core.clock.now())
     })
     .await
     {
@@ -429,7 +429,7 @@ impl Ticker {
                     _ = &mut stopped => return,
                     _ = every.tick() => {}
                 }
-                match desk(&ctx.app, |d| d.tick(d.app.clock.now())).await {
+                match desk(&ctx.app, |d| d.tick(d.core.clock.now())).await {
                     Ok(outs) => perform(&ctx, outs).await,
                     Err(e) => tracing::warn!(error = %format!("{e:#}"), "support tick failed"),
                 }

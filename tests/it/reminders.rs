@@ -433,7 +433,7 @@ async fn the_scheduler_loop_runs_under_paused_time_and_stops_on_shutdown() -> Re
         let _ = stopped.await;
     };
     let deliver: Arc<dyn Deliver> = rec.clone();
-    let task = tokio::spawn(reminders::run(app.clone(), deliver, shutdown));
+    let task = tokio::spawn(reminders::run(app.shared_core(), deliver, shutdown));
     // Minute by minute, with a moment of real time each: the scheduler's flush runs on the
     // blocking pool, and paused time must not race days ahead while it waits for one.
     for _ in 0..4 * 1440 {

@@ -162,7 +162,7 @@ fn forget_deletes_the_chats_data_and_keeps_payments() {
         "says what the shop keeps: {text}"
     );
     assert_eq!(app.store.binding(chat).unwrap(), None);
-    assert!(!app.has_session(chat).unwrap());
+    assert!(!app.store.has_session(chat).unwrap());
     assert_eq!(
         app.store.payments_of("MI2026050101").unwrap().len(),
         payments_before

@@ -181,3 +181,92 @@ fn only_the_store_knows_sled() {
         );
     }
 }
+
+/// The top-level modules each top-level module names (`crate::x`, `crate::{x, ..}`), from code
+/// lines with comments cut.
+fn module_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = root().join("src");
+    let single = regex::Regex::new(r"crate::([a-z_]+)").unwrap();
+    let group = regex::Regex::new(r"crate::\{([^}]*)\}").unwrap();
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for file in rust_files(&src) {
+        let rel = file.strip_prefix(&src).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let module = first.trim_end_matches(".rs").to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code: String = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let used = graph.entry(module.clone()).or_default();
+        for c in single.captures_iter(&code) {
+            used.insert(c[1].to_string());
+        }
+        for c in group.captures_iter(&code) {
+            for name in c[1].split(',') {
+                let name = name.trim().split("::").next().unwrap_or("").trim();
+                if !name.is_empty() {
+                    used.insert(name.to_string());
+                }
+            }
+        }
+        used.remove(&module);
+    }
+    graph
+}
+
+#[test]
+fn the_layers_import_downwards_only() {
+    let graph = module_imports();
+    let names = |m: &str| graph.get(m).cloned().unwrap_or_default();
+    // Below the app: the core and what it holds never name the layers built on them.
+    let upper = ["app", "cli", "telegram", "main"];
+    for lower in [
+        "core",
+        "support",
+        "reminders",
+        "store",
+        "ops",
+        "report",
+        "clock",
+        "settings",
+        "domain",
+        "dialog",
+        "nlu",
+        "import",
+        "statement",
+    ] {
+        let wrong: Vec<_> = names(lower)
+            .into_iter()
+            .filter(|m| upper.contains(&m.as_str()))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "src/{lower} imports {wrong:?}, a layer above it"
+        );
+    }
+    // The front ends depend on the app; nothing but `cli` (which starts them) names them.
+    for (module, used) in &graph {
+        if module != "cli" && module != "telegram" {
+            assert!(
+                !used.contains("telegram"),
+                "src/{module} imports the Telegram front end"
+            );
+        }
+    }
+    // No circle among the parts of the redesign.
+    let parts = ["app", "support", "reminders", "cli", "telegram", "core"];
+    for a in parts {
+        for b in parts {
+            if a < b && names(a).contains(b) && names(b).contains(a) {
+                panic!("src/{a} and src/{b} import each other");
+            }
+        }
+    }
+}

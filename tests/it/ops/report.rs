@@ -400,7 +400,7 @@ fn report_carries_no_phone_name_id_or_message_text() {
     let text = "Zhang San 13800005678 110105194912310021 123x";
     events::record(
         &store,
-        Event::not_understood_of("tg:1", text, Some(&account)),
+        Event::not_understood("tg:1", &repaybot::support::redact(text, Some(&account))),
         at(1, 9, 0),
     );
     let r = report::build(&store, &Policy::default(), period()).unwrap();

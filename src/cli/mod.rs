@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-#[path = "nlu_cli.rs"]
 mod nlu_cli;
+mod reports;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -203,10 +203,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Nlu { action } => nlu_cli::run(&cli, &clock, action.as_ref()),
         Command::Reminders { account_id, days } => {
-            crate::reminders::report::run(&cli, &settings, &clock, account_id, *days)
+            reports::reminders(&cli, &settings, &clock, account_id, *days)
         }
         Command::Serve { .. } => run_serve(&cli, settings, clock),
-        Command::Report { .. } => crate::report::run(&cli, &settings, &clock),
+        Command::Report { .. } => reports::report(&cli, &settings, &clock),
         Command::Dialogs { action, dir } => run_dialogs(*action, dir.as_deref()),
     }
 }
