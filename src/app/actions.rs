@@ -28,6 +28,9 @@ pub struct ActionCtx<'a> {
     pub policy: &'a crate::domain::Policy,
     /// The account's hardship case waiting for a decision or a confirmation.
     pub pending_case: &'a dyn Fn() -> Option<crate::domain::HardshipCase>,
+    /// The first store error any of the reads above met: the action that met it fails (an
+    /// empty history or "no account" is never made of an error).
+    pub read_error: &'a std::cell::RefCell<Option<anyhow::Error>>,
 }
 
 /// A bill computed at most once per step, only when an action reads it.
@@ -63,27 +66,41 @@ impl<'a> LazyBill<'a> {
     pub fn take_error(&self) -> Option<anyhow::Error> {
         self.error.borrow_mut().take()
     }
+
+    /// The failed computation's error as text (it stays for `take_error`).
+    pub fn error_text(&self) -> Option<String> {
+        self.error.borrow().as_ref().map(|e| format!("{e:#}"))
+    }
 }
 
-/// The names dialog files may use, checked by `dialogs check`.
-pub const ACTIONS: &[&str] = &[
-    "bill_summary",
-    "order_choices",
-    "order_detail",
-    "payment_history",
-    "quote_bill",
-    "quote_amount",
-    "quote_order",
-    "quote_settlement",
-    "autopay_status",
-    "check_card",
-    "fee_facts",
-    "overdue_facts",
-    "verify_phone",
-    "verify_id",
-    "order_name",
-    "recent_payment",
+/// An action: reads the turn's facts, may set vars, returns its outcome.
+pub type ActionFn = fn(&ActionCtx, &mut Vars) -> &'static str;
+
+/// The actions dialog files may name (`action = "..."`), with their handlers: `dialogs check`
+/// accepts exactly these names and `run` dispatches through the same table.
+pub const ACTIONS: &[(&str, ActionFn)] = &[
+    ("bill_summary", |c, v| c.bill_summary(v)),
+    ("order_choices", |c, v| c.order_choices(v)),
+    ("order_detail", |c, v| c.order_detail(v)),
+    ("payment_history", |c, v| c.payment_history(v)),
+    ("quote_bill", |c, v| c.quote_bill(v)),
+    ("quote_amount", |c, v| c.quote_amount(v)),
+    ("quote_order", |c, v| c.quote_order(v)),
+    ("quote_settlement", |c, v| c.quote_settlement(v)),
+    ("autopay_status", |c, v| c.autopay_status(v)),
+    ("check_card", |c, v| c.check_card(v)),
+    ("fee_facts", |c, v| c.fee_facts(v)),
+    ("overdue_facts", |c, v| c.overdue_facts(v)),
+    ("verify_phone", |c, v| c.verify_phone(v)),
+    ("verify_id", |c, v| c.verify_id(v)),
+    ("order_name", |c, v| c.order_name(v)),
+    ("recent_payment", |c, v| c.recent_payment(v)),
 ];
+
+/// Every action name with its handler: the bill's and the negotiation's.
+pub fn action_table() -> impl Iterator<Item = &'static (&'static str, ActionFn)> {
+    ACTIONS.iter().chain(super::negotiation::ACTIONS)
+}
 
 /// Every var an action, effect, event or slot can set.
 pub const VARS: &[&str] = &[
@@ -159,29 +176,21 @@ pub const VARS: &[&str] = &[
 ];
 
 impl crate::dialog::Actions for ActionCtx<'_> {
-    fn run(&self, name: &str, vars: &mut Vars) -> String {
-        let outcome = match name {
-            "bill_summary" => self.bill_summary(vars),
-            "order_choices" => self.order_choices(vars),
-            "order_detail" => self.order_detail(vars),
-            "payment_history" => self.payment_history(vars),
-            "quote_bill" => self.quote_bill(vars),
-            "quote_amount" => self.quote_amount(vars),
-            "quote_order" => self.quote_order(vars),
-            "quote_settlement" => self.quote_settlement(vars),
-            "autopay_status" => self.autopay_status(vars),
-            "check_card" => self.check_card(vars),
-            "fee_facts" => self.fee_facts(vars),
-            "overdue_facts" => self.overdue_facts(vars),
-            "verify_phone" => self.verify_phone(vars),
-            "verify_id" => self.verify_id(vars),
-            "order_name" => self.order_name(vars),
-            "recent_payment" => self.recent_payment(vars),
-            other => self
-                .run_negotiation(other, vars)
-                .unwrap_or("unknown_action"),
+    fn run(&self, name: &str, vars: &mut Vars) -> Result<String, crate::dialog::ActionError> {
+        let Some((_, handler)) = action_table().find(|(n, _)| *n == name) else {
+            // `dialogs check` refuses unknown names at start-up; a stale session can still ask.
+            return Ok("unknown_action".to_string());
         };
-        outcome.to_string()
+        let outcome = handler(self, vars);
+        let failed = self.read_error.borrow().as_ref().map(|e| format!("{e:#}"));
+        let failed = failed.or_else(|| self.bill.error_text());
+        match failed {
+            Some(cause) => Err(crate::dialog::ActionError {
+                action: name.to_string(),
+                cause,
+            }),
+            None => Ok(outcome.to_string()),
+        }
     }
 }
 

@@ -30,20 +30,73 @@ pub struct EffectCtx<'a> {
     pub owed: &'a std::cell::RefCell<Vec<super::owed::OwedRef>>,
 }
 
+/// An effect: does what the step asked, durably, and names the event that tells the dialog.
+pub type EffectFn = fn(&EffectCtx, &Vars) -> Result<Option<Event>>;
+
+/// The effects dialog files may name (`effect = "..."`), with their handlers: `dialogs check`
+/// accepts exactly these names and `perform` dispatches through the same table.
+pub const EFFECTS: &[(&str, EffectFn)] = &[
+    ("post_payment", |c, v| post_payment(c, v).map(Some)),
+    ("bind_account", |c, v| {
+        super::binding::bind_account(c, v).map(Some)
+    }),
+    ("binding_failed", |c, v| {
+        super::binding::binding_failed(c, v).map(|_| None)
+    }),
+    ("set_autopay", |c, v| {
+        set_autopay(c, "set_autopay", v).map(Some)
+    }),
+    ("stop_autopay", |c, v| {
+        set_autopay(c, "stop_autopay", v).map(Some)
+    }),
+    ("open_ticket", |c, v| open_ticket(c, v).map(Some)),
+    ("defer", |c, v| {
+        super::negotiation_effects::defer(c, v).map(Some)
+    }),
+    ("restructure", |c, v| {
+        super::negotiation_effects::restructure(c, v).map(Some)
+    }),
+    ("open_case", |c, v| {
+        super::negotiation_effects::open_case(c, v).map(Some)
+    }),
+    ("accept_plan", |c, v| {
+        super::negotiation_effects::accept_plan(c, v).map(Some)
+    }),
+    ("decline_plan", |c, v| {
+        super::negotiation_effects::decline_plan(c, v).map(Some)
+    }),
+    ("remind_open", |c, v| {
+        super::reminder_effects::perform(c, "remind_open", v)
+    }),
+    ("remind_set_days", |c, v| {
+        super::reminder_effects::perform(c, "remind_set_days", v)
+    }),
+    ("remind_set_time", |c, v| {
+        super::reminder_effects::perform(c, "remind_set_time", v)
+    }),
+    ("remind_add_date", |c, v| {
+        super::reminder_effects::perform(c, "remind_add_date", v)
+    }),
+    ("remind_pause", |c, v| {
+        super::reminder_effects::perform(c, "remind_pause", v)
+    }),
+    ("remind_stop", |c, v| {
+        super::reminder_effects::perform(c, "remind_stop", v)
+    }),
+    ("remind_resume", |c, v| {
+        super::reminder_effects::perform(c, "remind_resume", v)
+    }),
+    ("remind_ics", |c, v| {
+        super::reminder_effects::perform(c, "remind_ics", v)
+    }),
+];
+
+/// Performs effect `name`. A name outside the table is an error: `dialogs check` refuses such
+/// dialogs at start-up, so it can only be a bug, never something to skip silently.
 pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>> {
-    match name {
-        "post_payment" => post_payment(ctx, vars).map(Some),
-        "bind_account" => super::binding::bind_account(ctx, vars).map(Some),
-        "binding_failed" => super::binding::binding_failed(ctx, vars).map(|_| None),
-        "set_autopay" | "stop_autopay" => set_autopay(ctx, name, vars).map(Some),
-        "open_ticket" => open_ticket(ctx, vars).map(Some),
-        "defer" => super::negotiation_effects::defer(ctx, vars).map(Some),
-        "restructure" => super::negotiation_effects::restructure(ctx, vars).map(Some),
-        "open_case" => super::negotiation_effects::open_case(ctx, vars).map(Some),
-        "accept_plan" => super::negotiation_effects::accept_plan(ctx, vars).map(Some),
-        "decline_plan" => super::negotiation_effects::decline_plan(ctx, vars).map(Some),
-        n if n.starts_with("remind_") => super::reminder_effects::perform(ctx, n, vars),
-        _ => Ok(None),
+    match EFFECTS.iter().find(|(n, _)| *n == name) {
+        Some((_, handler)) => handler(ctx, vars),
+        None => Err(anyhow::anyhow!("unknown effect {name}")),
     }
 }
 

@@ -92,28 +92,6 @@ impl std::ops::Deref for App {
     }
 }
 
-/// Effects the dialog files may name.
-pub const EFFECTS: &[&str] = &[
-    "post_payment",
-    "bind_account",
-    "binding_failed",
-    "set_autopay",
-    "stop_autopay",
-    "open_ticket",
-    "defer",
-    "restructure",
-    "open_case",
-    "accept_plan",
-    "decline_plan",
-    "remind_open",
-    "remind_set_days",
-    "remind_set_time",
-    "remind_add_date",
-    "remind_pause",
-    "remind_stop",
-    "remind_resume",
-    "remind_ics",
-];
 /// Events the app sends back into a conversation.
 pub const EVENTS: &[&str] = &[
     "payment_ok",
@@ -161,8 +139,13 @@ pub fn known() -> Known {
             .map(|i| i.as_str().to_string())
             .collect(),
         slots: own(SLOTS),
-        actions: own(&[actions::ACTIONS, negotiation::ACTIONS].concat()),
-        effects: own(EFFECTS),
+        actions: actions::action_table()
+            .map(|(name, _)| name.to_string())
+            .collect(),
+        effects: effects::EFFECTS
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect(),
         events: own(EVENTS),
         vars: own(&[actions::VARS, negotiation::VARS, crate::support::TEXT_VARS].concat()),
     }
@@ -171,8 +154,10 @@ pub fn known() -> Known {
 impl App {
     /// Builds the app from the embedded dialogs; an invalid dialog set refuses to start.
     pub fn new(store: Store, settings: Settings) -> Result<App> {
+        let core = Core::new(store, settings, &known())?;
+        check_handlers_used(&core.flows)?;
         Ok(App {
-            core: std::sync::Arc::new(Core::new(store, settings, &known())?),
+            core: std::sync::Arc::new(core),
         })
     }
 
@@ -428,7 +413,8 @@ impl App {
             }
         };
         let bill = actions::LazyBill::new(&load_bill);
-        // A store error while binding fails the turn; it never counts as a failed attempt.
+        // A store error fails the action that met it and so the turn: it never counts as a
+        // failed binding attempt, and records, auto-debit or a case never show as empty.
         let lookup_error = std::cell::RefCell::new(None);
         let keep = |e: anyhow::Error| {
             lookup_error.borrow_mut().get_or_insert(e);
@@ -451,10 +437,18 @@ impl App {
             let recent = chrono::Duration::minutes(binding::RECENT_PAYMENT_MINUTES);
             (now - last.at < recent).then_some(last)
         };
-        let card = |order: &str| store.autopay_card(order).ok().flatten();
-        let count = |order: &str| store.payments_of(order).map(|p| p.len()).unwrap_or(0);
-        let history = |order: &str| store.payments_of(order).unwrap_or_default();
-        let pending_case = || account.and_then(|a| store.pending_case(&a.id).ok().flatten());
+        let card = |order: &str| store.autopay_card(order).map_err(keep).ok().flatten();
+        let count = |order: &str| {
+            store
+                .payments_of(order)
+                .map_err(keep)
+                .map_or(0, |p| p.len())
+        };
+        let history = |order: &str| store.payments_of(order).map_err(keep).unwrap_or_default();
+        let pending_case = || {
+            let a = account?;
+            store.pending_case(&a.id).map_err(keep).ok().flatten()
+        };
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
@@ -468,6 +462,7 @@ impl App {
             history: &history,
             policy,
             pending_case: &pending_case,
+            read_error: &lookup_error,
         };
         let dctx = dialog::Ctx {
             bound: account.is_some(),
@@ -475,12 +470,35 @@ impl App {
         };
         let stepped = self.flows.step(session, input, &dctx);
         if let Some(e) = lookup_error.into_inner() {
-            return Err(e.context("reading the store while binding"));
+            return Err(e.context("reading the store during the step"));
         }
-        match bill.take_error() {
-            Some(e) => Err(e),
-            None => Ok(stepped),
+        if let Some(e) = bill.take_error() {
+            return Err(e);
         }
+        Ok(stepped?)
+    }
+}
+
+/// Every action and effect handler is named by some dialog state: a handler nothing uses is a
+/// renamed or forgotten state, refused at start-up like an unknown name.
+pub fn check_handlers_used(flows: &dialog::Flows) -> Result<()> {
+    let (actions, effects) = flows.names_used();
+    let unused: Vec<&str> = actions::action_table()
+        .map(|(n, _)| *n)
+        .filter(|n| !actions.contains(*n))
+        .chain(
+            effects::EFFECTS
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| !effects.contains(*n)),
+        )
+        .collect();
+    match unused.is_empty() {
+        true => Ok(()),
+        false => Err(anyhow::anyhow!(
+            "handlers no dialog state names: {}",
+            unused.join(", ")
+        )),
     }
 }
 

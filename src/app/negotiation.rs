@@ -2,22 +2,23 @@
 //! re-installment offers for the chosen order, the hardship case being put together, and the
 //! status of a case already open. The domain computes; this fills session vars from it.
 
-use super::actions::{set, ActionCtx};
+use super::actions::{set, ActionCtx, ActionFn};
 use crate::domain::negotiation::{self, DownPaymentProblem, ReinstallmentQuote};
 use crate::domain::Money;
 use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
 
-pub const ACTIONS: &[&str] = &[
-    "negotiation_entry",
-    "deferral_offer",
-    "deferral_pick",
-    "reinstall_quote",
-    "reinstall_offers",
-    "reinstall_pick",
-    "add_document",
-    "case_summary",
+/// The negotiation actions with their handlers (see `actions::ACTIONS`).
+pub const ACTIONS: &[(&str, ActionFn)] = &[
+    ("negotiation_entry", |c, v| c.negotiation_entry(v)),
+    ("deferral_offer", |c, v| c.deferral_offer(v)),
+    ("deferral_pick", |c, v| c.deferral_pick(v)),
+    ("reinstall_quote", |c, v| c.reinstall_quote(v)),
+    ("reinstall_offers", |c, v| c.reinstall_offers(v)),
+    ("reinstall_pick", |c, v| c.reinstall_pick(v)),
+    ("add_document", |_, vars| add_document(vars)),
+    ("case_summary", |c, v| c.case_summary(v)),
 ];
 
 pub const VARS: &[&str] = &[
@@ -75,20 +76,6 @@ fn money(vars: &Vars, key: &str) -> Option<Money> {
 }
 
 impl ActionCtx<'_> {
-    pub fn run_negotiation(&self, name: &str, vars: &mut Vars) -> Option<&'static str> {
-        Some(match name {
-            "negotiation_entry" => self.negotiation_entry(vars),
-            "deferral_offer" => self.deferral_offer(vars),
-            "deferral_pick" => self.deferral_pick(vars),
-            "reinstall_quote" => self.reinstall_quote(vars),
-            "reinstall_offers" => self.reinstall_offers(vars),
-            "reinstall_pick" => self.reinstall_pick(vars),
-            "add_document" => add_document(vars),
-            "case_summary" => self.case_summary(vars),
-            _ => return None,
-        })
-    }
-
     /// Sets `refusal` to the explanation of `reason` and returns it as the outcome.
     fn refuse(&self, reason: &'static str, vars: &mut Vars) -> &'static str {
         let text = refusal_text(self.flows, self.lang, reason, vars);

@@ -129,6 +129,23 @@ pub fn check_report(files: &[SourceFile], known: &Known) -> (String, bool) {
 
 impl Flows {
     /// The names of every flow.
+    /// The action names and the effect names the states use.
+    pub fn names_used(
+        &self,
+    ) -> (
+        std::collections::BTreeSet<String>,
+        std::collections::BTreeSet<String>,
+    ) {
+        let states = self.flows.values().flat_map(|f| f.states.values());
+        let mut actions = std::collections::BTreeSet::new();
+        let mut effects = std::collections::BTreeSet::new();
+        for st in states {
+            actions.extend(st.action.clone());
+            effects.extend(st.effect.clone());
+        }
+        (actions, effects)
+    }
+
     pub fn flow_names(&self) -> Vec<String> {
         self.flows.keys().cloned().collect()
     }

@@ -126,9 +126,25 @@ pub enum Input<'a> {
 
 /// Business actions named by dialog files, implemented by the app.
 pub trait Actions {
-    /// Runs action `name`; may set vars; returns an outcome name ("ok" by default).
-    fn run(&self, name: &str, vars: &mut BTreeMap<String, String>) -> String;
+    /// Runs action `name`; may set vars; returns an outcome name ("ok" by default). An error
+    /// (the facts could not be read) stops the step: the turn fails, nothing is decided on it.
+    fn run(&self, name: &str, vars: &mut BTreeMap<String, String>) -> Result<String, ActionError>;
 }
+
+/// An action could not read the facts it needs (a storage error): never an outcome.
+#[derive(Debug)]
+pub struct ActionError {
+    pub action: String,
+    pub cause: String,
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "action {}: {}", self.action, self.cause)
+    }
+}
+
+impl std::error::Error for ActionError {}
 
 /// What the engine may know about the chat beyond its session.
 pub struct Ctx<'a> {

@@ -3,7 +3,7 @@
 
 use super::index::{Button, Flows, State, Target};
 use super::render::render;
-use super::{ButtonOut, Ctx, Effect, Input, Lang, Message, Session};
+use super::{ActionError, ButtonOut, Ctx, Effect, Input, Lang, Message, Session};
 use std::collections::BTreeMap;
 
 /// How many previous states `@back` remembers.
@@ -18,13 +18,19 @@ pub const BACK_WORDS: [&str; 3] = ["back", "返回", "上一步"];
 pub const MENU_WORDS: [&str; 6] = ["menu", "main menu", "菜单", "主菜单", "/menu", "/start"];
 
 impl Flows {
-    /// One step of a conversation.
-    pub fn step(&self, session: Session, input: Input, ctx: &Ctx) -> (Session, Vec<Effect>) {
+    /// One step of a conversation; an action that could not read its facts fails the step.
+    pub fn step(
+        &self,
+        session: Session,
+        input: Input,
+        ctx: &Ctx,
+    ) -> Result<(Session, Vec<Effect>), ActionError> {
         let mut run = Run {
             flows: self,
             ctx,
             s: session,
             effects: Vec::new(),
+            failed: None,
         };
         run.normalize();
         match input {
@@ -36,7 +42,10 @@ impl Flows {
             Input::Text(m) => run.text(&m),
             Input::Event { name, vars } => run.event(name, vars),
         }
-        (run.s, run.effects)
+        match run.failed {
+            Some(e) => Err(e),
+            None => Ok((run.s, run.effects)),
+        }
     }
 
     /// Text `key` in `lang` (falling back to the other language, then to the key itself), rendered.
@@ -66,6 +75,8 @@ struct Run<'a> {
     ctx: &'a Ctx<'a>,
     s: Session,
     effects: Vec<Effect>,
+    /// The first action that could not read its facts: the step fails with it.
+    failed: Option<ActionError>,
 }
 
 /// The turn of a button's data (`b:{turn}:{index}`), for the app to recognise an old button.
@@ -155,7 +166,13 @@ impl Run<'_> {
             };
             let (action, go) = (st.action.clone(), st.go.clone());
             let Some(action) = action else { break };
-            let outcome = self.ctx.actions.run(&action, &mut self.s.vars);
+            let outcome = match self.ctx.actions.run(&action, &mut self.s.vars) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    self.failed.get_or_insert(e);
+                    return;
+                }
+            };
             match go.get(&outcome) {
                 Some(next) => target = next.clone(),
                 None => break,

@@ -300,3 +300,35 @@ fn the_terminal_guest_binds_by_typing_the_number_where_the_button_is_offered() {
     assert!(shown.contains("绑定成功"), "{shown}");
     assert!(shown.contains("267.90"), "{shown}");
 }
+
+#[test]
+fn a_store_error_reading_auto_debit_fails_the_turn_instead_of_showing_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let chat = "tg:760";
+    {
+        let app = app_on(Store::open(&data).unwrap());
+        attempt(&app, chat, PHONE, RIGHT);
+        let shown = text(&say(&app, chat, "自动扣款"));
+        assert!(
+            !shown.is_empty(),
+            "auto-debit answers while the store is sound"
+        );
+        say(&app, chat, "取消");
+        app.store.flush().unwrap();
+    }
+    let db = sled::open(&data).unwrap();
+    db.open_tree("chat")
+        .unwrap()
+        .insert("autopay/MI2026050101", &b"not a record"[..])
+        .unwrap();
+    db.flush().unwrap();
+    drop(db);
+    let app = App::new(Store::open(&data).unwrap(), Settings::default()).unwrap();
+    let failed = app.turn(chat, ChatInput::Text("自动扣款".into()), today(), now());
+    assert!(
+        failed.is_err(),
+        "an unreadable auto-debit record is an error (answered as an internal error), not 'none': {:?}",
+        failed.map(|o| text(&o))
+    );
+}

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use repaybot::dialog::{
-    check_report, graph, render, Actions, Ctx, Effect, Flows, Input, Known, Lang, Message, Session,
-    SourceFile,
+    check_report, graph, render, ActionError, Actions, Ctx, Effect, Flows, Input, Known, Lang,
+    Message, Session, SourceFile,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -69,18 +69,25 @@ fn flows() -> Flows {
     }
 }
 
-/// Actions of a fake app: `bill_summary` sets the amount due and returns `outcome`.
+/// Actions of a fake app: `bill_summary` sets the amount due and returns `outcome`; the
+/// outcome `store_down` stands for a store that cannot be read (the action fails).
 struct Fake {
     outcome: &'static str,
 }
 
 impl Actions for Fake {
-    fn run(&self, name: &str, vars: &mut BTreeMap<String, String>) -> String {
+    fn run(&self, name: &str, vars: &mut BTreeMap<String, String>) -> Result<String, ActionError> {
+        if self.outcome == "store_down" {
+            return Err(ActionError {
+                action: name.to_string(),
+                cause: "the store did not answer".into(),
+            });
+        }
         if name == "bill_summary" {
             vars.insert("amount".into(), "1200.00".into());
             vars.insert("due".into(), "2026-12-05".into());
         }
-        self.outcome.to_string()
+        Ok(self.outcome.to_string())
     }
 }
 
@@ -110,7 +117,8 @@ impl Chat {
             bound: self.bound,
             actions: &self.fake,
         };
-        let (session, effects) = self.flows.step(self.session.clone(), input, &ctx);
+        let stepped = self.flows.step(self.session.clone(), input, &ctx);
+        let (session, effects) = stepped.expect("the fake's actions answer");
         self.session = session;
         if effects.iter().any(|e| matches!(e, Effect::Reply { .. })) {
             self.last = effects.clone();
@@ -612,6 +620,28 @@ fn action_outcome_follows_go_and_final_returns_to_menu() {
 }
 
 #[test]
+fn an_action_that_cannot_read_its_facts_fails_the_step_instead_of_choosing_an_outcome() {
+    let mut chat = Chat::new(Lang::En);
+    chat.fake = Fake {
+        outcome: "store_down",
+    };
+    let slots = BTreeMap::new();
+    let m = Message {
+        raw: "repay",
+        intent: "repay",
+        slots: &slots,
+        slot_problem: None,
+    };
+    let ctx = Ctx {
+        bound: true,
+        actions: &chat.fake,
+    };
+    let stepped = chat.flows.step(chat.session.clone(), Input::Text(m), &ctx);
+    let err = stepped.expect_err("a failed action is an error, not an outcome");
+    assert_eq!(err.action, "bill_summary");
+}
+
+#[test]
 fn every_reply_increments_the_turn() {
     let mut chat = Chat::new(Lang::En);
     let t = chat.session.turn;
@@ -820,4 +850,20 @@ fn dialogs_check_validates_confirming_states_and_their_words() {
         .filter(|f| !f.path.ends_with("confirm.toml"))
         .collect();
     assert!(errors_of(&files).contains("confirm states need dialogs/confirm.toml"));
+}
+
+#[test]
+fn a_handler_no_dialog_state_names_is_refused_like_an_unknown_name() {
+    // The shipped dialogs name every handler (the app starts in every test); this set names
+    // only bill_summary, post_payment and open_ticket.
+    let err = repaybot::app::check_handlers_used(&flows()).expect_err("handlers unused");
+    let text = err.to_string();
+    assert!(
+        text.contains("remind_ics") && text.contains("verify_id"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("post_payment") && !text.contains("bill_summary"),
+        "{text}"
+    );
 }
