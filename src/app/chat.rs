@@ -9,7 +9,7 @@
 //! stands for pressing it (Telegram itself never accepts a typed number). Receipts a crash kept
 //! from being shown are printed at start.
 
-use super::{App, ChatInput, Reply};
+use super::{App, ChatInput, CustomerEvent, Event, Reply};
 use crate::dialog::Lang;
 use anyhow::Result;
 use std::io::{BufRead, Write};
@@ -152,7 +152,6 @@ pub fn run(
         if !opts.interactive {
             writeln!(out, "> {text}")?;
         }
-        let had_ticket = app.store.open_ticket_of(&chat)?.is_some();
         let input = match crate::domain::Phone::parse(text.trim()) {
             Some(_) if contact_offered => ChatInput::Contact {
                 phone: text.trim().to_string(),
@@ -160,7 +159,13 @@ pub fn run(
             },
             _ => input_of(text),
         };
-        let turn = app.respond(&chat, input, today(), app.clock.now());
+        let event = Event::Customer(CustomerEvent {
+            chat: chat.clone(),
+            input,
+            lang: None,
+            desk: None,
+        });
+        let turn = app.handle(event, app.clock.now())?;
         for r in &turn.replies {
             print_reply(out, r, &opts.file_dir)?;
         }
@@ -170,7 +175,7 @@ pub fn run(
         let mine: Vec<_> = turn.owed.into_iter().filter(|o| o.chat == chat).collect();
         print_owed(out, &mine, &opts.file_dir)?;
         app.settle_owed(&mine)?;
-        if !had_ticket && app.store.open_ticket_of(&chat)?.is_some() {
+        if !turn.tickets_opened.is_empty() {
             let lang = app.chat_lang(&chat);
             let note = app
                 .flows

@@ -28,6 +28,8 @@ pub struct EffectCtx<'a> {
     pub confirm_turn: u64,
     /// Replies this turn wrote to the outbox (receipts, notices to other chats).
     pub owed: &'a std::cell::RefCell<Vec<super::owed::OwedRef>>,
+    /// Tickets this turn opened (new ones only), for the front end.
+    pub tickets_opened: &'a std::cell::RefCell<Vec<u64>>,
 }
 
 /// An effect: does what the step asked, durably, and names the event that tells the dialog.
@@ -299,6 +301,7 @@ fn open_ticket(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     })?;
     if new {
         crate::ops::observe::ticket_opened(&ctx.app.store, &t);
+        ctx.tickets_opened.borrow_mut().push(t.number);
     }
     tracing::info!(
         chat = ctx.chat,

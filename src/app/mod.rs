@@ -6,6 +6,7 @@ pub mod actions;
 mod binding;
 pub mod chat;
 mod effects;
+mod handle;
 mod negotiation;
 mod negotiation_effects;
 mod owed;
@@ -20,6 +21,7 @@ use crate::settings::Settings;
 use crate::store::{LoadedSession, Store, TicketReason};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+pub use handle::{CustomerEvent, Event, Outcome};
 pub use owed::OwedReply;
 use std::collections::BTreeMap;
 
@@ -64,6 +66,8 @@ pub struct TurnOutput {
     pub trace: Vec<String>,
     /// Outbox entries this turn wrote: send each `reply` (to its chat), then `App::settle_owed`.
     pub owed: Vec<OwedReply>,
+    /// Numbers of the tickets this turn opened (not those it found already open).
+    pub tickets_opened: Vec<u64>,
 }
 
 /// What every step of one turn shares.
@@ -77,6 +81,7 @@ struct Turn<'a> {
     /// The session's turn before this message: the turn of the buttons it answers.
     confirm_turn: u64,
     owed: &'a std::cell::RefCell<Vec<owed::OwedRef>>,
+    tickets_opened: &'a std::cell::RefCell<Vec<u64>>,
 }
 
 /// The core plus the turn: what the front ends hold. Everything of the core (`store`, `flows`,
@@ -291,6 +296,7 @@ impl App {
             }
         };
         let owed = std::cell::RefCell::new(Vec::new());
+        let tickets_opened = std::cell::RefCell::new(Vec::new());
         let turn = Turn {
             chat,
             today,
@@ -298,9 +304,11 @@ impl App {
             hint,
             confirm_turn: session.turn,
             owed: &owed,
+            tickets_opened: &tickets_opened,
         };
         let session = self.advance(&turn, session, dialog_input, &mut out, 0)?;
         out.owed = self.owed_of_turn(owed.into_inner())?;
+        out.tickets_opened = tickets_opened.into_inner();
         self.store_session_then(chat, &session)?;
         self.record_transcript(chat, &input, &out, now)?;
         Ok(out)
@@ -357,6 +365,7 @@ impl App {
                         attachment: &attachment,
                         confirm_turn: turn.confirm_turn,
                         owed: turn.owed,
+                        tickets_opened: turn.tickets_opened,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);

@@ -167,12 +167,15 @@ pub fn open_case(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
                 approved: None,
             };
             let mut case = store.open_case(case)?;
-            let ticket = ctx.app.open_ticket_for_case(
+            let (ticket, new) = ctx.app.open_ticket_for_case(
                 ctx.chat,
                 &account.id,
                 &case.number.to_string(),
                 ctx.now,
             )?;
+            if new {
+                ctx.tickets_opened.borrow_mut().push(ticket.number);
+            }
             case.ticket = Some(ticket.number);
             store.put_case(&case)?;
             tracing::info!(

@@ -133,6 +133,7 @@ impl App {
             replies: vec![Reply::text(text)],
             trace: vec!["button=paid_before".to_string()],
             owed: Vec::new(),
+            tickets_opened: Vec::new(),
         }))
     }
 }

@@ -65,6 +65,7 @@ impl App {
             replies: vec![Reply::text(self.flows.text(lang, key, &BTreeMap::new()))],
             trace: vec![trace.to_string()],
             owed: Vec::new(),
+            tickets_opened: Vec::new(),
         }
     }
 }

@@ -83,6 +83,7 @@ impl App {
             Ok((t, new)) => {
                 if new {
                     crate::ops::observe::ticket_opened(&self.store, &t);
+                    out.tickets_opened.push(t.number);
                 }
                 let vars = BTreeMap::from([("ticket_no".to_string(), t.number.to_string())]);
                 out.replies.push(Reply::text(self.flows.text(
@@ -98,15 +99,15 @@ impl App {
         out
     }
 
-    /// Opens (or finds) the chat's ticket for a hardship case; the caller then lets the support
-    /// desk announce it (`Desk::announce`, or `Desk::after_turn` when inside a customer turn).
+    /// Opens (or finds: `false`) the chat's ticket for a hardship case; the caller then lets the
+    /// support desk announce it (`Desk::announce`, or `Desk::after_turn` inside a customer turn).
     pub fn open_ticket_for_case(
         &self,
         chat: &str,
         account_id: &str,
         case_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Ticket> {
+    ) -> Result<(Ticket, bool)> {
         let (t, new) = self.store.open_ticket(NewTicket {
             chat,
             account_id: Some(account_id),
@@ -119,6 +120,6 @@ impl App {
             crate::ops::observe::ticket_opened(&self.store, &t);
         }
         tracing::info!(chat, ticket = t.number, "ticket opened for a hardship case");
-        Ok(t)
+        Ok((t, new))
     }
 }

@@ -88,6 +88,10 @@ pub struct Metrics {
     reminders_failed: Counter,
     tickets_opened: Family<ReasonLabel, Counter>,
     tickets_open: Gauge,
+    /// Debug: `App::handle` calls moved off the async threads (one per handled event).
+    blocking_hops: Counter,
+    /// Debug: store flushes in this process (set from the store's count at each scrape).
+    store_flushes: Gauge,
 }
 
 impl Default for Metrics {
@@ -113,6 +117,8 @@ impl Metrics {
             reminders_failed: Counter::default(),
             tickets_opened: Family::default(),
             tickets_open: Gauge::default(),
+            blocking_hops: Counter::default(),
+            store_flushes: Gauge::default(),
         };
         let r = &mut m.registry;
         // Counters are registered without `_total`; the encoder appends it.
@@ -175,6 +181,16 @@ impl Metrics {
             "repaybot_tickets_open",
             "Support tickets open now",
             m.tickets_open.clone(),
+        );
+        r.register(
+            "repaybot_blocking_hops",
+            "Debug: events handled off the async threads (one blocking hop each)",
+            m.blocking_hops.clone(),
+        );
+        r.register(
+            "repaybot_store_flushes",
+            "Debug: store flushes since the process started",
+            m.store_flushes.clone(),
         );
         m.create_zero_series();
         m
@@ -299,6 +315,15 @@ impl Metrics {
     pub fn tickets_open(&self, n: i64) {
         self.tickets_open.set(n);
     }
+
+    /// `repaybot_store_flushes` (debug): the store's flush count, set at each scrape.
+    pub fn store_flushes(&self, n: u64) {
+        self.store_flushes.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub fn blocking_hop(&self) {
+        self.blocking_hops.inc();
+    }
 }
 
 /// The process's metrics, which `/metrics` serves and the functions below update.
@@ -356,4 +381,9 @@ pub fn ticket_opened(reason: &str) {
 /// `repaybot_tickets_open`.
 pub fn tickets_open(n: i64) {
     global().tickets_open(n);
+}
+
+/// `repaybot_blocking_hops_total` (debug): one event handed to `App::handle` off the async threads.
+pub fn blocking_hop() {
+    global().blocking_hop();
 }

@@ -93,6 +93,7 @@ use std::path::Path;
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    flushes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub(crate) accounts: sled::Tree,
     pub(crate) phones: sled::Tree,
     pub(crate) orders: sled::Tree,
@@ -173,13 +174,22 @@ impl Store {
             bind_guard: db.open_tree("bind_guard")?,
             outbox: db.open_tree("outbox")?,
             db,
+            flushes: Default::default(),
         };
         store.recover_import()?;
         Ok(store)
     }
 
     /// Blocks until everything written so far is on disk.
+    /// How many times this store (any clone of it) was flushed: a debug figure, since a turn
+    /// should cost one.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn flush(&self) -> Result<()> {
+        self.flushes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.db.flush().context("flushing the database")?;
         Ok(())
     }

@@ -1,13 +1,13 @@
-//! One customer action, start to finish: the support desk first (an open ticket), else answer the
-//! button, run the turn off the async threads (`App::respond`; flushed), send the replies, then
-//! announce a ticket the turn opened. An error becomes `common.internal_error`.
+//! One customer action, start to finish: the update becomes an `Event`, `App::handle` runs it
+//! off the async threads (the one blocking hop; flushed once), then the replies are sent, what
+//! is owed to other chats goes out and the support desk's actions are performed. An error
+//! becomes `common.internal_error`.
 
 use super::inbound::{chat_key, Private};
 use super::outbound::TelegramSender;
-use crate::app::{App, ChatInput, Reply};
+use crate::app::{App, CustomerEvent, Event, Outcome, Reply};
 use crate::dialog::Lang;
 use anyhow::{anyhow, Result};
-use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,7 +21,24 @@ pub struct Ctx {
 
 /// Handles one customer action in its chat (the caller keeps one chat's actions in order).
 pub async fn handle(ctx: &Ctx, p: Private) {
-    if super::support::customer(ctx, &p).await {
+    let event = Event::Customer(CustomerEvent {
+        chat: chat_key(p.chat_id),
+        input: p.input.clone(),
+        lang: p.lang,
+        desk: p.desk.clone().filter(|_| ctx.relay.is_some()),
+    });
+    let outcome = match run_event(&ctx.app, event).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::error!(chat_id = p.chat_id, error = %format!("{e:#}"), "turn failed");
+            Outcome {
+                replies: vec![internal_error(&ctx.app, p.lang)],
+                ..Outcome::default()
+            }
+        }
+    };
+    if outcome.taken_by_desk {
+        super::support::perform(ctx, outcome.desk).await;
         return;
     }
     if let Some(cb) = &p.callback {
@@ -30,18 +47,24 @@ pub async fn handle(ctx: &Ctx, p: Private) {
             ctx.sender.remove_keyboard(p.chat_id, message_id).await;
         }
     }
-    let (replies, owed) = match run_turn(ctx, &p).await {
-        Ok(out) => (out.replies, out.owed),
-        Err(e) => {
-            tracing::error!(chat_id = p.chat_id, error = %format!("{e:#}"), "turn failed");
-            (vec![internal_error(&ctx.app, p.lang)], Vec::new())
-        }
-    };
     // The step is over: its buttons go (the new step's come with its reply).
     ctx.sender.clear_keyboard(p.chat_id).await;
-    let sent = send_all(ctx, p.chat_id, &replies).await;
-    super::owed::deliver(ctx, owed, sent).await;
-    super::support::after_turn(ctx, p.chat_id).await;
+    let sent = send_all(ctx, p.chat_id, &outcome.replies).await;
+    super::owed::deliver(ctx, outcome.owed, sent).await;
+    super::support::perform(ctx, outcome.desk).await;
+}
+
+/// Runs one event through `App::handle` off the async threads: the one blocking hop of an
+/// update (counted in `repaybot_blocking_hops_total`).
+pub async fn run_event(app: &Arc<App>, event: Event) -> Result<Outcome> {
+    let app = Arc::clone(app);
+    crate::ops::metrics::blocking_hop();
+    tokio::task::spawn_blocking(move || {
+        let now = app.clock.now();
+        app.handle(event, now)
+    })
+    .await
+    .map_err(|e| anyhow!("the event panicked or was cancelled: {e}"))?
 }
 
 /// The flood notice (one per flood).
@@ -75,48 +98,4 @@ pub fn internal_error(app: &App, lang: Option<Lang>) -> Reply {
         &BTreeMap::new(),
     );
     Reply::text(text)
-}
-
-async fn run_turn(ctx: &Ctx, p: &Private) -> Result<crate::app::TurnOutput> {
-    let app = Arc::clone(&ctx.app);
-    let (chat, input, lang) = (chat_key(p.chat_id), p.input.clone(), p.lang);
-    let now = ctx.app.clock.now();
-    tokio::task::spawn_blocking(move || turn_blocking(&app, &chat, input, lang, now))
-        .await
-        .map_err(|e| anyhow!("the turn panicked or was cancelled: {e}"))?
-}
-
-/// The turn itself. A new chat takes its language from Telegram until the customer chooses;
-/// `/start` in a chat that is not bound goes on to binding (with the contact button).
-fn turn_blocking(
-    app: &App,
-    chat: &str,
-    input: ChatInput,
-    lang: Option<Lang>,
-    now: DateTime<Utc>,
-) -> Result<crate::app::TurnOutput> {
-    if let Some(lang) = lang {
-        if !app.store.has_session(chat)? {
-            app.set_lang(chat, lang)?;
-        }
-    }
-    let today = app.clock.day_at(now, zone_of(app, chat)?);
-    let start = matches!(input, ChatInput::Start);
-    // `respond`: an internal error opens a ticket instead of failing the turn.
-    let mut out = app.respond(chat, input, today, now);
-    if start && app.store.binding(chat)?.is_none() {
-        let bind = app.turn(chat, ChatInput::Text("/bind".into()), today, now)?;
-        out.replies.extend(bind.replies);
-    }
-    app.store.flush()?;
-    Ok(out)
-}
-
-/// The time zone of the chat's account (the house zone before binding).
-fn zone_of(app: &App, chat: &str) -> Result<chrono_tz::Tz> {
-    let account = match app.store.binding(chat)? {
-        Some(id) => app.store.account(&id)?.map(|a| a.data),
-        None => None,
-    };
-    Ok(account.map_or(crate::clock::HOUSE_TZ, |a| crate::reminders::tz_of(&a)))
 }

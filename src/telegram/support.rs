@@ -1,7 +1,7 @@
-//! The support desk on Telegram (SPEC 4.11): customer messages go to the desk before the bot,
-//! support-group messages become [`GroupMessage`]s, and the desk's [`Outgoing`] actions become Bot
-//! API calls (see `crate::support` for what each means). Desk calls touch sled, so they run in
-//! `spawn_blocking`; failures are logged with ids only and never stop the chat.
+//! The support desk on Telegram (SPEC 4.11): support-group messages become [`GroupMessage`]
+//! events, and the desk's [`Outgoing`] actions become Bot API calls (see `crate::support` for
+//! what each means). The desk itself runs inside `App::handle` (customer messages go to it
+//! there, before the bot); failures are logged with ids only and never stop the chat.
 //!
 //! Who is an agent: a message delivered from the configured group proves that its sender could
 //! post there, not that they still belong to it (public groups, linked chats), so every sender is
@@ -10,13 +10,13 @@
 //! run) and the group is told to send it again. An anonymous admin (posting as the group) is a member;
 //! messages on behalf of other chats and from other bots are not.
 
-use super::handler::Ctx;
-use super::inbound::{chat_id_of, chat_key, Private};
+use super::handler::{run_event, Ctx};
+use super::inbound::chat_id_of;
 use super::outbound::{retrying, split_text, MAX_MESSAGE_CHARS};
-use crate::app::{App, Reply};
+use crate::app::{App, Event, Reply};
 use crate::store::AgentRef;
-use crate::support::{Content, Desk, FileKind, GroupMessage, Outgoing, RepliedTo};
-use anyhow::{anyhow, Result};
+use crate::support::{Content, FileKind, GroupMessage, Outgoing, RepliedTo};
+use anyhow::Result;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,58 +64,6 @@ impl Relay {
     }
 }
 
-/// Runs one desk call off the async threads and flushes (tickets survive restarts).
-async fn desk<T, F>(app: &Arc<App>, call: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Desk) -> Result<T> + Send + 'static,
-{
-    let app = Arc::clone(app);
-    tokio::task::spawn_blocking(move || {
-        let out = call(&Desk::new(&app))?;
-        app.store.flush()?;
-        Ok(out)
-    })
-    .await
-    .map_err(|e| anyhow!("the desk call panicked or was cancelled: {e}"))?
-}
-
-/// A private message, before the bot: true when the desk took it (an open ticket), so the bot
-/// stays quiet.
-pub async fn customer(ctx: &Ctx, p: &Private) -> bool {
-    let (Some(_), Some((message_id, content))) = (&ctx.relay, &p.desk) else {
-        return false;
-    };
-    let (chat, id, content) = (chat_key(p.chat_id), *message_id, content.clone());
-    match desk(&ctx.app, move |d| {
-        d.on_customer(&chat, id, &content, d.core.clock.now())
-    })
-    .await
-    {
-        Ok(Some(outs)) => {
-            perform(ctx, outs).await;
-            true
-        }
-        Ok(None) => false,
-        Err(e) => {
-            tracing::warn!(chat_id = p.chat_id, error = %format!("{e:#}"), "support desk failed");
-            false
-        }
-    }
-}
-
-/// After a bot turn: a ticket the turn opened is announced to the group.
-pub async fn after_turn(ctx: &Ctx, chat_id: i64) {
-    if ctx.relay.is_none() {
-        return;
-    }
-    let chat = chat_key(chat_id);
-    match desk(&ctx.app, move |d| d.after_turn(&chat, d.core.clock.now())).await {
-        Ok(outs) => perform(ctx, outs).await,
-        Err(e) => tracing::warn!(chat_id, error = %format!("{e:#}"), "ticket not announced"),
-    }
-}
-
 /// A message in a group: only the configured support group's reach the desk.
 pub async fn group(ctx: &Ctx, m: &Message) {
     let Some(relay) = &ctx.relay else {
@@ -129,15 +77,12 @@ pub async fn group(ctx: &Ctx, m: &Message) {
         return;
     };
     let message_id = msg.message_id;
-    let call = move |d: &Desk| {
-        if known {
-            d.on_group(&msg, d.core.clock.now())
-        } else {
-            Ok(d.member_unknown(&msg))
-        }
+    let event = Event::Group {
+        message: msg,
+        membership_known: known,
     };
-    match desk(&ctx.app, call).await {
-        Ok(outs) => perform(ctx, outs).await,
+    match run_event(&ctx.app, event).await {
+        Ok(outcome) => perform(ctx, outcome.desk).await,
         Err(e) => {
             tracing::warn!(message_id, error = %format!("{e:#}"), "group message not handled")
         }
@@ -308,12 +253,8 @@ async fn create_topic(ctx: &Ctx, relay: &Relay, ticket: u64, name: String) -> Ve
         }
     };
     tracing::info!(ticket, thread, "ticket topic created");
-    match desk(&ctx.app, move |d| {
-        d.topic_created(ticket, thread, d.core.clock.now())
-    })
-    .await
-    {
-        Ok(outs) => outs,
+    match run_event(&ctx.app, Event::TopicCreated { ticket, thread }).await {
+        Ok(outcome) => outcome.desk,
         Err(e) => {
             tracing::warn!(ticket, error = %format!("{e:#}"), "topic not recorded");
             Vec::new()
@@ -353,7 +294,7 @@ async fn posted(ctx: &Ctx, ticket: Option<u64>, sent: Option<i32>) {
     let (Some(ticket), Some(message_id)) = (ticket, sent) else {
         return;
     };
-    if let Err(e) = desk(&ctx.app, move |d| d.posted(ticket, message_id)).await {
+    if let Err(e) = run_event(&ctx.app, Event::Posted { ticket, message_id }).await {
         tracing::warn!(ticket, message_id, error = %format!("{e:#}"), "group message not linked");
     }
 }
@@ -429,8 +370,8 @@ impl Ticker {
                     _ = &mut stopped => return,
                     _ = every.tick() => {}
                 }
-                match desk(&ctx.app, |d| d.tick(d.core.clock.now())).await {
-                    Ok(outs) => perform(&ctx, outs).await,
+                match run_event(&ctx.app, Event::DeskTick).await {
+                    Ok(outcome) => perform(&ctx, outcome.desk).await,
                     Err(e) => tracing::warn!(error = %format!("{e:#}"), "support tick failed"),
                 }
             }

@@ -6,5 +6,5 @@ mod events;
 mod metrics;
 mod progress;
 mod report;
-mod serve;
+pub mod serve;
 mod wired;

@@ -433,7 +433,7 @@ fn waiting_outside_support_hours_is_told_when_we_will_reply() -> Result<()> {
 #[test]
 fn approve_is_validated_and_recorded_on_a_hardship_ticket() -> Result<()> {
     let app = app(true)?;
-    let t = app.open_ticket_for_case(ALICE, "A1001", "CASE-1", day(0))?;
+    let (t, _) = app.open_ticket_for_case(ALICE, "A1001", "CASE-1", day(0))?;
     let mut front = Front::new();
     let desk = Desk::new(&app);
     let announced = desk.announce(t.number, day(0))?;
