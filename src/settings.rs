@@ -2,12 +2,12 @@
 //! Unknown keys and bad numbers are start-up errors, never silent fallbacks.
 
 use crate::domain::Policy;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde::Deserialize;
 use std::path::Path;
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// The checked settings every part reads (built from [`RawSettings`] by `TryFrom`).
+#[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub policy: Policy,
     pub payments: PaymentSettings,
@@ -18,6 +18,51 @@ pub struct Settings {
     pub ops: OpsSettings,
     /// Language understanding (`[nlu]`).
     pub nlu: NluSettings,
+}
+
+/// The config file as TOML gives it: sections whose values are checked and typed on the way to
+/// [`Settings`] (times, zones, languages), or kept as they are when serde already types them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSettings {
+    pub policy: Policy,
+    pub payments: PaymentSettings,
+    pub support: crate::support::SupportConfig,
+    pub reminders: crate::reminders::RemindPolicy,
+    pub ops: OpsSettings,
+    pub nlu: NluSettings,
+}
+
+impl TryFrom<RawSettings> for Settings {
+    /// Every problem of the file, worded for the operator.
+    type Error = Vec<String>;
+
+    fn try_from(raw: RawSettings) -> Result<Settings, Vec<String>> {
+        let mut problems = raw.policy.problems();
+        let support = crate::support::SupportSettings::try_from(raw.support);
+        if let Err(p) = &support {
+            problems.extend(p.iter().cloned());
+        }
+        problems.extend(raw.reminders.problems());
+        problems.extend(raw.ops.problems());
+        if raw.payments.gateway != "sandbox" {
+            problems.push(format!(
+                "payments.gateway '{}' is not available in this build (use sandbox)",
+                raw.payments.gateway
+            ));
+        }
+        match support {
+            Ok(support) if problems.is_empty() => Ok(Settings {
+                policy: raw.policy,
+                payments: raw.payments,
+                support,
+                reminders: raw.reminders,
+                ops: raw.ops,
+                nlu: raw.nlu,
+            }),
+            _ => Err(problems),
+        }
+    }
 }
 
 /// `[ops]`: the operations events behind `repaybot report`.
@@ -78,10 +123,10 @@ impl Default for PaymentSettings {
 }
 
 impl Settings {
-    /// Reads and validates the config file; `None` gives the built-in defaults of SPEC 4.
+    /// Reads and checks the config file; `None` gives the built-in defaults of SPEC 4.
     pub fn load(path: Option<&Path>) -> Result<Settings> {
-        let settings = match path {
-            None => Settings::default(),
+        let raw: RawSettings = match path {
+            None => RawSettings::default(),
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read config {}", p.display()))?;
@@ -89,20 +134,16 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim()))?
             }
         };
-        let mut problems = settings.policy.problems();
-        problems.extend(settings.support.problems());
-        problems.extend(settings.reminders.problems());
-        problems.extend(settings.ops.problems());
-        if !problems.is_empty() {
-            bail!("invalid settings: {}", problems.join("; "));
-        }
-        if settings.payments.gateway != "sandbox" {
-            bail!(
-                "payments.gateway '{}' is not available in this build (use sandbox)",
-                settings.payments.gateway
-            );
-        }
-        Ok(settings)
+        Settings::try_from(raw)
+            .map_err(|problems| anyhow!("invalid settings: {}", problems.join("; ")))
+    }
+
+    /// Settings from TOML text (tests and tools): the same checks as [`Settings::load`].
+    pub fn from_toml(text: &str) -> Result<Settings> {
+        let raw: RawSettings =
+            toml::from_str(text).map_err(|e| anyhow!("{}", e.to_string().trim()))?;
+        Settings::try_from(raw)
+            .map_err(|problems| anyhow!("invalid settings: {}", problems.join("; ")))
     }
 }
 

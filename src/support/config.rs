@@ -6,9 +6,23 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-/// `[support]` in the config file.
+/// `[support]` as the config file writes it (strings as given); [`SupportSettings`] is the
+/// checked form the desk uses.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct SupportConfig {
+    pub group_id: Option<i64>,
+    pub forum_topics: bool,
+    pub admins: Vec<i64>,
+    pub agent_name: String,
+    pub hours: String,
+    pub timezone: String,
+    pub wait_notice_minutes: u32,
+    pub language: String,
+}
+
+/// `[support]`, checked: the support group, its agents and admins, support hours.
+#[derive(Clone, Debug)]
 pub struct SupportSettings {
     /// The Telegram supergroup where agents work (None: no support group; tickets are stored).
     pub group_id: Option<i64>,
@@ -18,18 +32,18 @@ pub struct SupportSettings {
     pub admins: Vec<i64>,
     /// `first_name`: customers see the agent's first name; anything else is an alias for all.
     pub agent_name: String,
-    /// Support hours, `HH:MM-HH:MM`, in `timezone`.
-    pub hours: String,
-    pub timezone: String,
+    /// Support hours, in `timezone`.
+    pub hours: Hours,
+    pub timezone: Tz,
     /// A ticket waiting this long outside support hours gets an honest "we will reply at ...".
     pub wait_notice_minutes: u32,
-    /// Language of the texts the group sees: `zh` or `en`.
-    pub language: String,
+    /// Language of the texts the group sees.
+    pub language: Lang,
 }
 
-impl Default for SupportSettings {
+impl Default for SupportConfig {
     fn default() -> Self {
-        SupportSettings {
+        SupportConfig {
             group_id: None,
             forum_topics: true,
             admins: Vec::new(),
@@ -42,44 +56,71 @@ impl Default for SupportSettings {
     }
 }
 
-impl SupportSettings {
-    /// Every problem of the section (empty when valid).
-    pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if Hours::parse(&self.hours).is_none() {
-            out.push(format!(
+impl Default for SupportSettings {
+    fn default() -> Self {
+        // The defaults above are valid by construction (a test checks it).
+        SupportSettings::try_from(SupportConfig::default()).unwrap_or(SupportSettings {
+            group_id: None,
+            forum_topics: true,
+            admins: Vec::new(),
+            agent_name: "first_name".into(),
+            hours: Hours {
+                start: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN),
+                end: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or(NaiveTime::MIN),
+            },
+            timezone: chrono_tz::Asia::Shanghai,
+            wait_notice_minutes: 10,
+            language: Lang::Zh,
+        })
+    }
+}
+
+impl TryFrom<SupportConfig> for SupportSettings {
+    /// Every problem of the section, worded for the operator.
+    type Error = Vec<String>;
+
+    fn try_from(raw: SupportConfig) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let hours = Hours::parse(&raw.hours);
+        if hours.is_none() {
+            problems.push(format!(
                 "support.hours '{}' is not HH:MM-HH:MM with start before end",
-                self.hours
+                raw.hours
             ));
         }
-        if self.timezone.parse::<Tz>().is_err() {
-            out.push(format!(
+        let timezone = raw.timezone.parse::<Tz>().ok();
+        if timezone.is_none() {
+            problems.push(format!(
                 "support.timezone '{}' is not an IANA time zone",
-                self.timezone
+                raw.timezone
             ));
         }
-        if self.agent_name.trim().is_empty() {
-            out.push("support.agent_name is empty (use first_name or an alias)".into());
+        if raw.agent_name.trim().is_empty() {
+            problems.push("support.agent_name is empty (use first_name or an alias)".into());
         }
-        if !matches!(self.language.as_str(), "zh" | "en") {
-            out.push(format!(
-                "support.language '{}' is not zh or en",
-                self.language
-            ));
+        let language = match raw.language.as_str() {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            other => {
+                problems.push(format!("support.language '{other}' is not zh or en"));
+                None
+            }
+        };
+        match (hours, timezone, language) {
+            (Some(hours), Some(timezone), Some(language)) if problems.is_empty() => {
+                Ok(SupportSettings {
+                    group_id: raw.group_id,
+                    forum_topics: raw.forum_topics,
+                    admins: raw.admins,
+                    agent_name: raw.agent_name,
+                    hours,
+                    timezone,
+                    wait_notice_minutes: raw.wait_notice_minutes,
+                    language,
+                })
+            }
+            _ => Err(problems),
         }
-        out
-    }
-
-    pub fn group_lang(&self) -> Lang {
-        if self.language == "en" {
-            Lang::En
-        } else {
-            Lang::Zh
-        }
-    }
-
-    pub fn tz(&self) -> Tz {
-        self.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
     }
 }
 

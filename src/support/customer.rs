@@ -216,7 +216,7 @@ impl Desk<'_> {
     /// "We will reply at HH:MM" once, for a ticket waiting past the notice time outside hours.
     fn late_notice(&self, t: &Ticket, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
         let hours = self.hours();
-        let tz = self.settings().tz();
+        let tz = self.settings().timezone;
         let waited = now - t.opened_at;
         let due = waited >= Duration::minutes(i64::from(self.settings().wait_notice_minutes));
         if t.status != TicketStatus::Waiting || t.late_notice_sent || !due || hours.is_open(now, tz)

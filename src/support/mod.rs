@@ -43,7 +43,7 @@ mod group;
 mod redact;
 
 pub use commands::{AgentCommand, CommandError};
-pub use config::{DeskOverrides, Hours, SupportSettings};
+pub use config::{DeskOverrides, Hours, SupportConfig, SupportSettings};
 pub use decision::apply_decision;
 pub use redact::redact;
 
@@ -182,15 +182,10 @@ impl<'a> Desk<'a> {
 
     /// Support hours in force (an admin's `/hours` over the config file).
     pub fn hours(&self) -> Hours {
-        let configured = || Hours::parse(&self.settings().hours);
         self.overrides()
             .hours
             .and_then(|h| Hours::parse(&h))
-            .or_else(configured)
-            .unwrap_or(Hours {
-                start: chrono::NaiveTime::MIN,
-                end: chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default(),
-            })
+            .unwrap_or(self.settings().hours)
     }
 
     /// The name customers see for an agent: the alias, or the agent's first name.
@@ -212,7 +207,7 @@ impl<'a> Desk<'a> {
 
     /// A text for the support group, in its language.
     fn group_text(&self, key: &str, v: &Vars) -> String {
-        self.text(self.settings().group_lang(), key, v)
+        self.text(self.settings().language, key, v)
     }
 
     /// The ticket's place among waiting tickets (1 = next), None when not waiting.

@@ -48,7 +48,7 @@ fn a_bill_question_is_one_event_with_one_flush() {
 fn with_an_open_ticket_the_desk_takes_the_message_inside_handle() {
     let mut settings = Settings::default();
     settings.support.group_id = Some(-100_777);
-    settings.support.hours = "00:00-23:59".into();
+    settings.support.hours = repaybot::support::Hours::parse("00:00-23:59").unwrap();
     let app = app(settings);
     let chat = "tg:4242";
     let opened = app.handle(say(chat, "转人工", Some(1)), now()).unwrap();

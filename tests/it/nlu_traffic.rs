@@ -87,7 +87,7 @@ fn nlu_keep_unknown_false_keeps_nothing() -> Result<()> {
     let app = app(false)?;
     say(&app, "c:1", "手机壳什么颜色好看")?;
     assert!(app.store.unknown_review(None)?.is_empty());
-    let settings: Settings = toml::from_str("[nlu]\nkeep_unknown = false\n")?;
+    let settings = Settings::from_toml("[nlu]\nkeep_unknown = false\n")?;
     assert!(!settings.nlu.keep_unknown);
     assert!(Settings::default().nlu.keep_unknown);
     Ok(())

@@ -727,3 +727,12 @@ fn an_agent_approves_a_hardship_case_and_the_customer_confirms_the_plan_in_chat(
     assert!(plan.order.terms.monthly_rate.is_zero());
     Ok(())
 }
+
+#[test]
+fn the_support_defaults_are_valid_settings() {
+    let typed =
+        repaybot::support::SupportSettings::try_from(repaybot::support::SupportConfig::default());
+    let typed = typed.expect("the defaults pass their own checks");
+    assert_eq!(typed.hours.show(), "09:00-21:00");
+    assert_eq!(typed.timezone, chrono_tz::Asia::Shanghai);
+}
