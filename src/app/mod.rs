@@ -7,6 +7,8 @@ mod binding;
 pub mod chat;
 mod effects;
 mod handle;
+mod input;
+mod names;
 mod negotiation;
 mod negotiation_effects;
 mod owed;
@@ -15,13 +17,15 @@ mod reminder_effects;
 mod support_turns;
 
 pub use crate::core::{dialog_lang, Attachment, Core, Reply};
-use crate::dialog::{self, Effect, Input, Known, Lang, Message};
+use crate::dialog::{self, Effect, Input, Lang, Message};
 use crate::domain::{Account, AccountBill};
 use crate::settings::Settings;
 use crate::store::{LoadedSession, Store, TicketReason};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use handle::{CustomerEvent, Event, Outcome};
+use input::{command_intent, contact_slots, show_vars, slot_vars};
+pub use names::{check_handlers_used, known, EVENTS, SLOTS};
 pub use owed::OwedReply;
 use std::collections::BTreeMap;
 
@@ -94,65 +98,6 @@ impl std::ops::Deref for App {
     type Target = Core;
     fn deref(&self) -> &Core {
         &self.core
-    }
-}
-
-/// Events the app sends back into a conversation.
-pub const EVENTS: &[&str] = &[
-    "payment_ok",
-    "payment_failed",
-    "bound",
-    "bind_refused",
-    "done",
-    "ticket_opened",
-    "agreed",
-    "agreement_refused",
-    "case_opened",
-    "remind_plan",
-    "remind_saved",
-    "remind_added",
-    "remind_bad_date",
-    "remind_bad_days",
-    "remind_bad_time",
-    "remind_ics",
-    "remind_none",
-];
-/// Slots a message can carry: the NLU's and the app's own (`phone` only from a shared contact,
-/// `typed_phone` a number typed as text, id_last4, card; `note` is the message's own words,
-/// `document` a file the customer sent: file id TAB name).
-pub const SLOTS: &[&str] = &[
-    "amount",
-    "date",
-    "days",
-    "periods",
-    "order_id",
-    "phone",
-    "typed_phone",
-    "id_last4",
-    "card",
-    "note",
-    "document",
-    "time",
-];
-
-/// The names `dialogs check` accepts.
-pub fn known() -> Known {
-    let own = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    Known {
-        intents: crate::nlu::Intent::ALL
-            .iter()
-            .map(|i| i.as_str().to_string())
-            .collect(),
-        slots: own(SLOTS),
-        actions: actions::action_table()
-            .map(|(name, _)| name.to_string())
-            .collect(),
-        effects: effects::EFFECTS
-            .iter()
-            .map(|(name, _)| name.to_string())
-            .collect(),
-        events: own(EVENTS),
-        vars: own(&[actions::VARS, negotiation::VARS, crate::support::TEXT_VARS].concat()),
     }
 }
 
@@ -488,46 +433,6 @@ impl App {
     }
 }
 
-/// Every action and effect handler is named by some dialog state: a handler nothing uses is a
-/// renamed or forgotten state, refused at start-up like an unknown name.
-pub fn check_handlers_used(flows: &dialog::Flows) -> Result<()> {
-    let (actions, effects) = flows.names_used();
-    let unused: Vec<&str> = actions::action_table()
-        .map(|(n, _)| *n)
-        .filter(|n| !actions.contains(*n))
-        .chain(
-            effects::EFFECTS
-                .iter()
-                .map(|(n, _)| *n)
-                .filter(|n| !effects.contains(*n)),
-        )
-        .collect();
-    match unused.is_empty() {
-        true => Ok(()),
-        false => Err(anyhow::anyhow!(
-            "handlers no dialog state names: {}",
-            unused.join(", ")
-        )),
-    }
-}
-
-/// Bot commands (SPEC 2.1 and the Telegram menu) map straight to intents.
-fn command_intent(raw: &str) -> Option<crate::nlu::Intent> {
-    use crate::nlu::Intent;
-    let word = raw.trim().strip_prefix('/')?.split(['@', ' ']).next()?;
-    Some(match word {
-        "bill" => Intent::BillQuery,
-        "repay" => Intent::Repay,
-        "remind" => Intent::ReminderSet,
-        "human" => Intent::Human,
-        "lang" => Intent::Language,
-        "help" => Intent::Help,
-        "cancel" => Intent::Cancel,
-        "bind" => Intent::BindAccount,
-        _ => return None,
-    })
-}
-
 impl App {
     /// Sets the language of a chat's session (the terminal's `--lang`).
     pub fn set_lang(&self, chat: &str, lang: Lang) -> Result<()> {
@@ -535,69 +440,4 @@ impl App {
         session.lang = lang;
         self.store.save_session(chat, &session)
     }
-}
-
-/// A shared contact's phone as the `phone` slot: normalised when it is a mainland mobile,
-/// else its digits (so an unknown number is told "no account", not "not understood").
-fn contact_slots(phone: &str) -> BTreeMap<String, String> {
-    let value = match crate::domain::Phone::parse(phone) {
-        Some(p) => p.as_str().to_string(),
-        None => phone
-            .chars()
-            .filter(char::is_ascii_digit)
-            .take(20)
-            .collect(),
-    };
-    BTreeMap::from([("phone".to_string(), value)])
-}
-
-/// The message's slots as vars: the NLU's, plus what only makes sense as a whole message
-/// (a phone number, an ID's last four, a card's last four digits).
-fn slot_vars(raw: &str, u: &crate::nlu::Understanding) -> BTreeMap<String, String> {
-    let mut v = BTreeMap::new();
-    let s = &u.slots;
-    if let Some(a) = s.amount {
-        v.insert("amount".into(), crate::domain::Money(a).to_string());
-    }
-    if let Some(d) = s.date {
-        v.insert("date".into(), d.to_string());
-    }
-    if let Some(d) = s.days {
-        v.insert("days".into(), d.to_string());
-    }
-    if let Some(p) = s.periods {
-        v.insert("periods".into(), p.to_string());
-    }
-    if let Some(o) = &s.order_id {
-        v.insert("order_id".into(), o.clone());
-    }
-    let t = raw.trim();
-    if !t.is_empty() && !t.starts_with('/') {
-        v.insert("note".into(), t.chars().take(500).collect());
-    }
-    // A typed number never binds (SPEC 3.1): only a shared contact fills `phone`.
-    if let Some(phone) = crate::domain::Phone::parse(t) {
-        v.insert("typed_phone".into(), phone.as_str().to_string());
-    }
-    if crate::domain::IdLast4::parse(t).is_some() {
-        v.insert("id_last4".into(), t.to_ascii_uppercase());
-    }
-    // Any run of digits is offered as a card number; the card step checks it has four.
-    if let Some(time) = crate::reminders::plan::parse_time_of_day(t) {
-        v.insert("time".into(), time.format("%H:%M").to_string());
-    }
-    if (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
-        v.insert("card".into(), t.to_string());
-    }
-    v
-}
-
-/// The slots for the trace; `note` (the message's own words) is left out: never logged.
-fn show_vars(v: &BTreeMap<String, String>) -> String {
-    let inner: Vec<String> = v
-        .iter()
-        .filter(|(k, _)| k.as_str() != "note")
-        .map(|(k, x)| format!("{k}={x}"))
-        .collect();
-    format!("{{{}}}", inner.join(", "))
 }
