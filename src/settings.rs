@@ -61,21 +61,7 @@ impl Default for NluSettings {
     }
 }
 
-/// Which payment gateway repays orders from the chat.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PaymentSettings {
-    /// `sandbox`: confirms at once and says it is a sandbox.
-    pub gateway: String,
-}
-
-impl Default for PaymentSettings {
-    fn default() -> Self {
-        PaymentSettings {
-            gateway: "sandbox".into(),
-        }
-    }
-}
+pub use crate::payments::settings::{GatewayKind, PaymentSettings};
 
 impl Settings {
     /// Reads and validates the config file; `None` gives the built-in defaults of SPEC 4.
@@ -96,12 +82,11 @@ impl Settings {
         if !problems.is_empty() {
             bail!("invalid settings: {}", problems.join("; "));
         }
-        if settings.payments.gateway != "sandbox" {
-            bail!(
-                "payments.gateway '{}' is not available in this build (use sandbox)",
-                settings.payments.gateway
-            );
-        }
+        let mut settings = settings;
+        // The payment secret comes from the environment only (SPEC 2.5), never the file.
+        settings.payments = settings
+            .payments
+            .with_secret(std::env::var(crate::payments::settings::SECRET_ENV).ok());
         Ok(settings)
     }
 }

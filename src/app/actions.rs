@@ -28,6 +28,10 @@ pub struct ActionCtx<'a> {
     pub policy: &'a crate::domain::Policy,
     /// The account's hardship case waiting for a decision or a confirmation.
     pub pending_case: &'a dyn Fn() -> Option<crate::domain::HardshipCase>,
+    /// `[payments] gateway`: `sandbox` or `http`.
+    pub gateway: &'a str,
+    /// The chat's payments waiting for the payment API's confirmation.
+    pub open_payments: &'a dyn Fn() -> Vec<crate::store::PendingPayment>,
 }
 
 /// A bill computed at most once per step, only when an action reads it.
@@ -83,6 +87,7 @@ pub const ACTIONS: &[&str] = &[
     "verify_id",
     "order_name",
     "recent_payment",
+    "payment_gateway",
 ];
 
 /// Every var an action, effect, event or slot can set.
@@ -161,7 +166,12 @@ pub const VARS: &[&str] = &[
 impl crate::dialog::Actions for ActionCtx<'_> {
     fn run(&self, name: &str, vars: &mut Vars) -> String {
         let outcome = match name {
-            "bill_summary" => self.bill_summary(vars),
+            "bill_summary" => {
+                let outcome = self.bill_summary(vars);
+                set(vars, "pending_note", self.pending_note());
+                outcome
+            }
+            "payment_gateway" => self.gateway,
             "order_choices" => self.order_choices(vars),
             "order_detail" => self.order_detail(vars),
             "payment_history" => self.payment_history(vars),
@@ -597,4 +607,34 @@ fn current_bill(o: &OrderView) -> crate::domain::Money {
         + o.next_due
             .as_ref()
             .map_or(crate::domain::Money::ZERO, |n| n.amount)
+}
+
+impl ActionCtx<'_> {
+    /// The bill's note on payments still waiting for the payment API ("" when none).
+    fn pending_note(&self) -> String {
+        let open = (self.open_payments)();
+        if open.is_empty() {
+            return String::new();
+        }
+        let lines: Vec<String> = open
+            .iter()
+            .map(|p| {
+                let v = Vars::from([
+                    ("order_id".to_string(), p.order_id.clone()),
+                    ("amount".to_string(), format!("{:.2}", p.amount)),
+                ]);
+                self.line("pay.pending_line", &v)
+            })
+            .collect();
+        let v = Vars::from([("pending_lines".to_string(), lines.join("\n"))]);
+        self.line("pay.bill_pending", &v)
+    }
+
+    /// Whether a payment of one of the plan's items (order, amount, kind) is still waiting.
+    pub(super) fn same_pending(&self, plan: &str) -> bool {
+        let open = (self.open_payments)();
+        plan.lines()
+            .map(|l| l.rsplit_once('\t').map_or(l, |(item, _)| item))
+            .any(|item| open.iter().any(|p| p.item == item))
+    }
 }

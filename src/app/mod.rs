@@ -58,6 +58,15 @@ pub struct Reply {
     pub request_contact: Option<String>,
 }
 
+/// The data of a link button starts with this (the rest is the URL); front ends show it as a
+/// URL button (Telegram) or print the URL (terminal). Never a callback: pressing it opens the page.
+pub const URL_BUTTON: &str = "url:";
+
+/// The URL of a link button's data (None for a callback button).
+pub fn link_of(data: &str) -> Option<&str> {
+    data.strip_prefix(URL_BUTTON)
+}
+
 /// A file the bot sends: a document in Telegram, a file written by the terminal chat.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
@@ -74,13 +83,17 @@ impl Reply {
         }
     }
 
-    /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons).
+    /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons); a
+    /// link button shows its URL: `[3] 去支付 ¥500.00: https://…`.
     pub fn button_line(&self) -> Option<String> {
         let shown: Vec<String> = self
             .buttons
             .iter()
             .enumerate()
-            .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
+            .map(|(i, (label, data))| match link_of(data) {
+                Some(url) => format!("[{}] {label}: {url}", i + 1),
+                None => format!("[{}] {label}", i + 1),
+            })
             .collect();
         (!shown.is_empty()).then(|| shown.join("  "))
     }
@@ -158,6 +171,9 @@ pub const EFFECTS: &[&str] = &[
 pub const EVENTS: &[&str] = &[
     "payment_ok",
     "payment_failed",
+    "payment_pending",
+    "payment_refused",
+    "payment_later",
     "bound",
     "bind_refused",
     "done",
@@ -204,7 +220,13 @@ pub fn known() -> Known {
         actions: own(&[actions::ACTIONS, negotiation::ACTIONS].concat()),
         effects: own(EFFECTS),
         events: own(EVENTS),
-        vars: own(&[actions::VARS, negotiation::VARS, crate::support::TEXT_VARS].concat()),
+        vars: own(&[
+            actions::VARS,
+            negotiation::VARS,
+            crate::support::TEXT_VARS,
+            crate::payments::TEXT_VARS,
+        ]
+        .concat()),
     }
 }
 
@@ -375,10 +397,25 @@ impl App {
             owed: &owed,
         };
         let session = self.advance(&turn, session, dialog_input, &mut out, 0)?;
+        self.cancel_with_payment_open(chat, session.lang, &mut out)?;
         out.owed = self.owed_of_turn(owed.into_inner())?;
         self.store_session_then(chat, &session)?;
         self.record_transcript(chat, &input, &out, now)?;
         Ok(out)
+    }
+
+    /// "Cancel" while a payment waits at the cashier: it may still complete, so say so.
+    fn cancel_with_payment_open(&self, chat: &str, lang: Lang, out: &mut TurnOutput) -> Result<()> {
+        if crate::ops::observe::intent_of(&out.trace) != "cancel"
+            || self.store.open_payments_of(chat)?.is_empty()
+        {
+            return Ok(());
+        }
+        let text = self
+            .flows
+            .text(lang, "pay.cancel_pending", &BTreeMap::new());
+        out.replies.push(Reply::text(text));
+        Ok(())
     }
 
     fn store_session_then(&self, chat: &str, session: &dialog::Session) -> Result<()> {
@@ -406,6 +443,7 @@ impl App {
             .push(format!("state={}.{}", session.flow, session.state));
         let mut events = Vec::new();
         let attachment = std::cell::RefCell::new(None);
+        let links = std::cell::RefCell::new(Vec::new());
         for effect in effects {
             match effect {
                 Effect::Reply {
@@ -432,6 +470,7 @@ impl App {
                         attachment: &attachment,
                         confirm_turn: turn.confirm_turn,
                         owed: turn.owed,
+                        links: &links,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -452,6 +491,14 @@ impl App {
                 out,
                 depth + 1,
             )?;
+        }
+        let links = links.into_inner();
+        if let (false, Some(last)) = (links.is_empty(), out.replies.last_mut()) {
+            // Link buttons (a cashier page) go with the reply that announces them.
+            let urls = links
+                .into_iter()
+                .map(|(l, u)| (l, format!("{URL_BUTTON}{u}")));
+            last.buttons.extend(urls);
         }
         if let Some(file) = attachment.into_inner() {
             // A file goes with the reply that announces it (the last one of this round).
@@ -515,6 +562,12 @@ impl App {
         let count = |order: &str| store.payments_of(order).map(|p| p.len()).unwrap_or(0);
         let history = |order: &str| store.payments_of(order).unwrap_or_default();
         let pending_case = || account.and_then(|a| store.pending_case(&a.id).ok().flatten());
+        let open_payments = || {
+            store
+                .open_payments_of(chat)
+                .map_err(keep)
+                .unwrap_or_default()
+        };
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
@@ -528,6 +581,8 @@ impl App {
             history: &history,
             policy,
             pending_case: &pending_case,
+            gateway: self.settings.payments.gateway.as_str(),
+            open_payments: &open_payments,
         };
         let dctx = dialog::Ctx {
             bound: account.is_some(),

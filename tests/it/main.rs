@@ -18,6 +18,7 @@ mod one_clock;
 mod ops;
 mod overdue_help;
 mod payment_ids;
+mod payments;
 mod receipts;
 mod reminders;
 mod reminders_plan;
