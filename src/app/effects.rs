@@ -166,6 +166,8 @@ fn pay_lines(
                 pending.push(rec);
                 continue;
             }
+            // Lines already created keep their links; the rest is not started.
+            Started::Refused | Started::Unavailable if !pending.is_empty() => break,
             Started::Refused => return Ok(("payment_refused".into(), failure("refused"))),
             Started::Unavailable => return Ok(("payment_later".into(), failure("unavailable"))),
         };

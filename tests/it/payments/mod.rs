@@ -6,3 +6,4 @@ mod e2e;
 mod fake_api;
 mod rules;
 mod sign;
+mod terminal;
