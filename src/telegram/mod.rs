@@ -152,7 +152,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     let notify: crate::payments::callback::Notify = Arc::new(move |chat| {
         let _ = owed_tx.send(chat);
     });
-    let payments = crate::payments::reconcile::start(Arc::clone(&app), notify).await?;
+    let payments_app = Arc::clone(&app);
     let deliver = TelegramDeliver::new(sender.clone());
     let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
     let router = router::Router::new(
@@ -164,6 +164,8 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );
     owed::deliver_left_over(&router.ctx()).await;
+    // After the left-over replies, so a receipt is not sent by both.
+    let payments = crate::payments::reconcile::start(payments_app, notify).await?;
     let owed_ctx = router.ctx();
     let owed_task = tokio::spawn(async move {
         while let Some(chat) = owed_rx.recv().await {
