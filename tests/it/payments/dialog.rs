@@ -1,0 +1,108 @@
+//! The pay dialogs with `gateway = "http"` in process: a payment API that never answers leaves a
+//! `not_started` record written before the call and a "try later" reply, nothing paid; and the
+//! re-installment's down payment, which this flow cannot take at the cashier yet, is not
+//! recorded as paid (the customer is sent to an agent).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use repaybot::app::{App, ChatInput, TurnOutput};
+use repaybot::settings::Settings;
+use repaybot::store::{PendingStatus, Store};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    today().and_hms_opt(2, 0, 0).unwrap().and_utc()
+}
+
+/// An app with the http gateway whose API address refuses connections.
+fn http_app(account: &str) -> (App, String) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let text = format!(
+        "[payments]\ngateway = \"http\"\napi_url = \"http://{closed}/api\"\ncallback_url = \"https://bot.example/cb\"\ncallback_listen = \"127.0.0.1:0\"\n"
+    );
+    let mut settings: Settings = toml::from_str(&text).unwrap();
+    settings.payments = settings.payments.with_secret(Some("s3cret".into()));
+    let store = Store::temporary().unwrap();
+    repaybot::demo::load_if_empty(&store, today(), &settings.policy).unwrap();
+    let app = App::new(store, settings).unwrap();
+    let chat = format!("pd:{account}");
+    assert!(app.store.bind(&chat, account).unwrap());
+    app.turn(&chat, ChatInput::Start, today(), now()).unwrap();
+    (app, chat)
+}
+
+fn text(app: &App, chat: &str, t: &str) -> TurnOutput {
+    app.turn(chat, ChatInput::Text(t.into()), today(), now())
+        .unwrap()
+}
+
+fn press(app: &App, chat: &str, out: &TurnOutput, n: usize) -> TurnOutput {
+    let data = out.last_buttons()[n - 1].1.clone();
+    app.turn(chat, ChatInput::Button(data), today(), now())
+        .unwrap()
+}
+
+fn all_text(out: &TurnOutput) -> String {
+    out.replies
+        .iter()
+        .map(|r| r.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_payment_api_that_never_answers_leaves_a_not_started_record_and_nothing_paid() {
+    let (app, chat) = http_app("A1001");
+    let before = app.store.payments_of("MI2026050101").unwrap().len();
+    let bill = text(&app, &chat, "我这个月要还多少");
+    let confirm = press(&app, &chat, &bill, 1);
+    assert!(
+        all_text(&confirm).contains("确认支付吗"),
+        "{}",
+        all_text(&confirm)
+    );
+    let out = press(&app, &chat, &confirm, 1);
+    assert!(
+        all_text(&out).contains("收银台暂时无法连接"),
+        "{}",
+        all_text(&out)
+    );
+    assert_eq!(app.store.payments_of("MI2026050101").unwrap().len(), before);
+    let records = app.store.pending_payments().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].status, PendingStatus::NotStarted);
+    assert_eq!(records[0].tries, 3, "three tries, one id");
+}
+
+#[test]
+fn a_re_installment_down_payment_is_not_recorded_as_paid_with_the_http_gateway() {
+    let (app, chat) = http_app("A1003");
+    let before = app.store.payments_of("OP2026040301").unwrap().len();
+    let mut out = text(&app, &chat, "我想二次分期");
+    for n in [2, 1, 3] {
+        out = press(&app, &chat, &out, n);
+    }
+    assert!(
+        out.trace.iter().any(|t| t == "state=reinstall.pick"),
+        "{:?}",
+        out.trace
+    );
+    let out = press(&app, &chat, &out, 1);
+    assert!(
+        out.trace
+            .iter()
+            .any(|t| t == "state=reinstall.down_via_agent"),
+        "{:?}",
+        out.trace
+    );
+    assert!(!out.trace.iter().any(|t| t == "effect=restructure"));
+    assert!(all_text(&out).contains("没有扣款"), "{}", all_text(&out));
+    assert_eq!(app.store.payments_of("OP2026040301").unwrap().len(), before);
+    let order = app.store.order("OP2026040301").unwrap().unwrap().data;
+    assert!(order.agreements.restructure.is_none());
+}
