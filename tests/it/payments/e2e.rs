@@ -493,6 +493,17 @@ fn create_answering_4xx_tells_the_customer_and_applies_nothing() {
     bot.stop();
     assert_eq!(paid_fen(&s.data), demo_paid_fen());
     assert_eq!(payments(&s.data)[0]["status"], "not_started");
+    let open = repaybot(&s.data, &["payments", "--pending", "--json"]);
+    assert_eq!(open, json!([]), "nothing waits at the cashier");
+    let out = Command::new(bin())
+        .args(["--data-dir", s.data.to_str().unwrap(), "payments"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("not_started") && listed.contains("MI2026050101"),
+        "{listed}"
+    );
 }
 
 #[test]

@@ -6,5 +6,6 @@ mod dialog;
 mod e2e;
 mod fake_api;
 mod rules;
+mod settings;
 mod sign;
 mod terminal;
