@@ -68,6 +68,12 @@ impl Client {
         }
     }
 
+    /// The same client with another per-call timeout (tests: a short one).
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = timeout;
+        self
+    }
+
     fn http(&self) -> Result<reqwest::Client> {
         reqwest::Client::builder()
             .timeout(self.timeout)

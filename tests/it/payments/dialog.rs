@@ -106,3 +106,36 @@ fn a_re_installment_down_payment_is_not_recorded_as_paid_with_the_http_gateway()
     let order = app.store.order("OP2026040301").unwrap().unwrap().data;
     assert!(order.agreements.restructure.is_none());
 }
+
+#[test]
+fn a_create_not_answered_in_time_is_retried_with_the_same_id_and_then_pending() {
+    use repaybot::payments::client::{block_on, Client, CreateBody, Created};
+    let api = super::fake_api::FakePayApi::start();
+    api.script_create(&[0, 0]);
+    let http = repaybot::payments::settings::HttpSettings {
+        api_url: api.api_url(),
+        callback_url: "https://bot.example/cb".into(),
+        callback_listen: "127.0.0.1:0".parse().unwrap(),
+    };
+    let secret = repaybot::settings::Secret::new(super::fake_api::SECRET);
+    let client = Client::new(&http, secret).with_timeout(std::time::Duration::from_millis(300));
+    let body = CreateBody {
+        payment_id: "C-timeout-1".into(),
+        account_id: "A1001".into(),
+        order_id: "MI2026050101".into(),
+        kind: "installment".into(),
+        amount: "267.90".into(),
+        currency: "CNY".into(),
+        description: "test".into(),
+        callback_url: "https://bot.example/cb".into(),
+        expires_at: "2026-11-21T03:00:00+00:00".into(),
+    };
+    let (created, tries) = block_on(client.create(&body)).unwrap();
+    assert_eq!(tries, 3);
+    assert!(matches!(created, Created::Pending { .. }), "{created:?}");
+    let creates = api.creates();
+    assert_eq!(creates.len(), 3);
+    assert!(creates
+        .iter()
+        .all(|(b, _)| b["payment_id"] == "C-timeout-1"));
+}

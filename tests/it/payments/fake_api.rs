@@ -21,7 +21,7 @@ pub const SECRET: &str = "whsec_e2e_7c1f9a";
 struct Inner {
     /// Every create call: (body, signature valid).
     creates: Vec<(Value, bool)>,
-    /// Status codes the next create calls answer (201 when empty).
+    /// Status codes the next create calls answer (201 when empty; 0: no answer for 3 s).
     script: VecDeque<u16>,
     /// Status answers by payment id (pending with the created amount when unset).
     status: HashMap<String, Value>,
@@ -114,6 +114,10 @@ async fn create(State(s): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: By
     };
     if !signed {
         return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if code == 0 {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
     }
     if code != 201 && code != 200 {
         let status = StatusCode::from_u16(code).unwrap();
