@@ -5,6 +5,7 @@
 mod dialog;
 mod e2e;
 mod fake_api;
+mod harness;
 mod rules;
 mod settings;
 mod sign;
