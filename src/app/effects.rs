@@ -162,6 +162,7 @@ fn pay_lines(
         };
         let outcome = match gateway.start(&ctx.app.store, &ctx.app.settings.policy, charge)? {
             Started::Applied(outcome) => outcome,
+            Started::Declined(e) => PaymentOutcome::Refused(e),
             Started::Pending(rec) => {
                 pending.push(rec);
                 continue;

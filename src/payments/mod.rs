@@ -42,6 +42,8 @@ pub enum Started {
     Applied(PaymentOutcome),
     /// Created at the API: the customer pays at `pay_url` before `expires_at`.
     Pending(PendingPayment),
+    /// The ledger would not take it (the order changed since the quote): nothing was created.
+    Declined(crate::domain::PaymentError),
     /// The API refused it (4xx): nothing to pay.
     Refused,
     /// The API did not answer (5xx or timeouts, 3 tries): try later.
@@ -86,7 +88,13 @@ impl Gateway {
             Gateway::Http {
                 client,
                 callback_url,
-            } => start_http(store, client, callback_url, charge),
+            } => {
+                // Never send the customer to a cashier for money the order cannot take.
+                if let Some(e) = store.payment_refusal(charge.order_id, &charge.payment, policy)? {
+                    return Ok(Started::Declined(e));
+                }
+                start_http(store, client, callback_url, charge)
+            }
         }
     }
 }

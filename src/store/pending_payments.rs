@@ -234,7 +234,9 @@ impl Store {
                 kind: rec.kind,
             };
             let rev_seen = self.order_rev.get(rec.order_id.as_bytes())?;
-            let refused = self.refusal(&rec.order_id, &payment, policy)?;
+            let refused = self
+                .payment_refusal(&rec.order_id, &payment, policy)?
+                .map(|e| e.to_string());
             let late = !rec.status.is_open();
             let result = (
                 &self.payments,
@@ -321,15 +323,15 @@ impl Store {
         }
     }
 
-    /// Why the order cannot take `payment` now (None: it can).
-    fn refusal(
+    /// Why the order cannot take `payment` now (None: it can); nothing is written.
+    pub fn payment_refusal(
         &self,
         order_id: &str,
         payment: &Payment,
         policy: &Policy,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<PaymentError>> {
         let Some(order) = self.order(order_id)? else {
-            return Ok(Some(format!("order {order_id} not found")));
+            return Ok(Some(PaymentError::Closed("not found")));
         };
         let mut all = self.recorded_payments_of(order_id)?;
         all.retain(|(_, p)| p.id != payment.id);
@@ -338,7 +340,7 @@ impl Store {
         let all: Vec<Payment> = all.into_iter().map(|(_, p)| p).collect();
         Ok(replay_allocating(&order.data, &all, &payment.id, policy)
             .err()
-            .map(|(_, e): (usize, PaymentError)| e.to_string()))
+            .map(|(_, e): (usize, PaymentError)| e))
     }
 }
 

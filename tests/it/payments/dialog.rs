@@ -139,3 +139,27 @@ fn a_create_not_answered_in_time_is_retried_with_the_same_id_and_then_pending() 
         .iter()
         .all(|(b, _)| b["payment_id"] == "C-timeout-1"));
 }
+
+#[test]
+fn a_plan_the_order_can_no_longer_take_is_refused_before_any_cashier_payment() {
+    let (app, chat) = http_app("A1001");
+    let bill = text(&app, &chat, "我这个月要还多少");
+    let confirm = press(&app, &chat, &bill, 1);
+    // Meanwhile the order is paid down elsewhere: ¥267.90 more would overpay it.
+    let paid = repaybot::domain::Payment {
+        id: "OTHER-1".into(),
+        amount: repaybot::domain::Money("1499.54".parse().unwrap()),
+        paid_on: today(),
+        kind: repaybot::domain::PaymentKind::Installment,
+    };
+    let policy = &app.settings.policy;
+    app.store
+        .record_payment("MI2026050101", paid, "other-1", "test", policy)
+        .unwrap();
+    let out = press(&app, &chat, &confirm, 1);
+    assert!(all_text(&out).contains("支付未完成"), "{}", all_text(&out));
+    assert!(
+        app.store.pending_payments().unwrap().is_empty(),
+        "no cashier payment"
+    );
+}
