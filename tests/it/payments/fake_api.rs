@@ -26,6 +26,8 @@ struct Inner {
     /// Status answers by payment id (pending with the created amount when unset).
     status: HashMap<String, Value>,
     status_calls: usize,
+    /// Status answers go out without their signature header.
+    unsigned_status: bool,
 }
 
 pub struct FakePayApi {
@@ -98,6 +100,11 @@ impl FakePayApi {
         self.lock().status.insert(id.to_string(), body);
     }
 
+    /// Status answers from now on carry no signature (a proxy stripped it, or a forgery).
+    pub fn unsign_status(&self) {
+        self.lock().unsigned_status = true;
+    }
+
     pub fn status_calls(&self) -> usize {
         self.lock().status_calls
     }
@@ -141,23 +148,28 @@ async fn status(
     if sign::verify(&secret(), header, b"", now()).is_err() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let body = {
+    let (body, unsigned) = {
         let mut inner = s.lock().unwrap_or_else(|e| e.into_inner());
         inner.status_calls += 1;
+        let unsigned = inner.unsigned_status;
         let created = inner
             .creates
             .iter()
             .find(|(b, _)| b["payment_id"] == id.as_str())
             .map(|(b, _)| b["amount"].clone());
-        match (inner.status.get(&id), created) {
+        let body = match (inner.status.get(&id), created) {
             (Some(b), _) => b.clone(),
             (None, Some(amount)) => {
                 json!({"payment_id": id, "status": "pending", "amount": amount})
             }
             (None, None) => return StatusCode::NOT_FOUND.into_response(),
-        }
+        };
+        (body, unsigned)
     };
     let bytes = serde_json::to_vec(&body).unwrap();
+    if unsigned {
+        return (StatusCode::OK, bytes).into_response();
+    }
     let signature = sign::sign(&secret(), now(), &bytes);
     (
         StatusCode::OK,

@@ -6,6 +6,7 @@ mod dialog;
 mod e2e;
 mod fake_api;
 mod harness;
+mod reconcile;
 mod rules;
 mod settings;
 mod sign;
