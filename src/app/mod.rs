@@ -84,14 +84,15 @@ impl Reply {
     }
 
     /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons); a
-    /// link button shows its URL: `[3] 去支付 ¥500.00: https://…`.
+    /// link button (always after the others) shows its URL and no number, since only a browser
+    /// can press it: `去支付 ¥500.00: https://…`.
     pub fn button_line(&self) -> Option<String> {
         let shown: Vec<String> = self
             .buttons
             .iter()
             .enumerate()
             .map(|(i, (label, data))| match link_of(data) {
-                Some(url) => format!("[{}] {label}: {url}", i + 1),
+                Some(url) => format!("{label}: {url}"),
                 None => format!("[{}] {label}", i + 1),
             })
             .collect();
