@@ -82,6 +82,15 @@ pub struct Reply {
     pub request_contact: Option<String>,
 }
 
+/// The data of a link button starts with this (the rest is the URL); front ends show it as a
+/// URL button (Telegram) or print the URL (terminal). Never a callback: pressing it opens the page.
+pub const URL_BUTTON: &str = "url:";
+
+/// The URL of a link button's data (None for a callback button).
+pub fn link_of(data: &str) -> Option<&str> {
+    data.strip_prefix(URL_BUTTON)
+}
+
 /// A file the bot sends: a document in Telegram, a file written by the terminal chat.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
@@ -98,13 +107,18 @@ impl Reply {
         }
     }
 
-    /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons).
+    /// The buttons as the terminal shows them: `[1] 查账单  [2] 还款` (None without buttons); a
+    /// link button (always after the others) shows its URL and no number, since only a browser
+    /// can press it: `去支付 ¥500.00: https://…`.
     pub fn button_line(&self) -> Option<String> {
         let shown: Vec<String> = self
             .buttons
             .iter()
             .enumerate()
-            .map(|(i, (label, _))| format!("[{}] {label}", i + 1))
+            .map(|(i, (label, data))| match link_of(data) {
+                Some(url) => format!("{label}: {url}"),
+                None => format!("[{}] {label}", i + 1),
+            })
             .collect();
         (!shown.is_empty()).then(|| shown.join("  "))
     }

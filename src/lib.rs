@@ -14,6 +14,7 @@ pub mod embedded;
 pub mod import;
 pub mod nlu;
 pub mod ops;
+pub mod payments;
 pub mod reminders;
 pub mod report;
 pub mod settings;

@@ -26,7 +26,7 @@ pub struct Settings {
 #[serde(default, deny_unknown_fields)]
 pub struct RawSettings {
     pub policy: Policy,
-    pub payments: PaymentSettings,
+    pub payments: crate::payments::settings::RawPayments,
     pub support: crate::support::SupportConfig,
     pub reminders: crate::reminders::RemindPolicy,
     pub ops: OpsSettings,
@@ -45,16 +45,14 @@ impl TryFrom<RawSettings> for Settings {
         }
         problems.extend(raw.reminders.problems());
         problems.extend(raw.ops.problems());
-        if raw.payments.gateway != "sandbox" {
-            problems.push(format!(
-                "payments.gateway '{}' is not available in this build (use sandbox)",
-                raw.payments.gateway
-            ));
+        let payments = PaymentSettings::try_from(raw.payments);
+        if let Err(p) = &payments {
+            problems.push(p.clone());
         }
-        match support {
-            Ok(support) if problems.is_empty() => Ok(Settings {
+        match (support, payments) {
+            (Ok(support), Ok(payments)) if problems.is_empty() => Ok(Settings {
                 policy: raw.policy,
-                payments: raw.payments,
+                payments,
                 support,
                 reminders: raw.reminders,
                 ops: raw.ops,
@@ -106,21 +104,7 @@ impl Default for NluSettings {
     }
 }
 
-/// Which payment gateway repays orders from the chat.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PaymentSettings {
-    /// `sandbox`: confirms at once and says it is a sandbox.
-    pub gateway: String,
-}
-
-impl Default for PaymentSettings {
-    fn default() -> Self {
-        PaymentSettings {
-            gateway: "sandbox".into(),
-        }
-    }
-}
+pub use crate::payments::settings::{GatewayKind, PaymentSettings};
 
 impl Settings {
     /// Reads and checks the config file; `None` gives the built-in defaults of SPEC 4.
@@ -134,16 +118,25 @@ impl Settings {
                     .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), e.to_string().trim()))?
             }
         };
-        Settings::try_from(raw)
-            .map_err(|problems| anyhow!("invalid settings: {}", problems.join("; ")))
+        Settings::checked(raw)
     }
 
     /// Settings from TOML text (tests and tools): the same checks as [`Settings::load`].
     pub fn from_toml(text: &str) -> Result<Settings> {
         let raw: RawSettings =
             toml::from_str(text).map_err(|e| anyhow!("{}", e.to_string().trim()))?;
-        Settings::try_from(raw)
-            .map_err(|problems| anyhow!("invalid settings: {}", problems.join("; ")))
+        Settings::checked(raw)
+    }
+
+    /// The checked settings, with the payment secret from the environment only (SPEC 2.5),
+    /// never the file.
+    fn checked(raw: RawSettings) -> Result<Settings> {
+        let mut settings = Settings::try_from(raw)
+            .map_err(|problems| anyhow!("invalid settings: {}", problems.join("; ")))?;
+        settings.payments = settings
+            .payments
+            .with_secret(std::env::var(crate::payments::settings::SECRET_ENV).ok());
+        Ok(settings)
     }
 }
 

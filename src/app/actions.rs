@@ -31,6 +31,10 @@ pub struct ActionCtx<'a> {
     /// The first store error any of the reads above met: the action that met it fails (an
     /// empty history or "no account" is never made of an error).
     pub read_error: &'a std::cell::RefCell<Option<anyhow::Error>>,
+    /// `[payments] gateway`: `sandbox` or `http`.
+    pub gateway: &'static str,
+    /// The chat's payments waiting for the payment API's confirmation.
+    pub open_payments: &'a dyn Fn() -> Vec<crate::store::PendingPayment>,
 }
 
 /// A bill computed at most once per step, only when an action reads it.
@@ -79,7 +83,12 @@ pub type ActionFn = fn(&ActionCtx, &mut Vars) -> &'static str;
 /// The actions dialog files may name (`action = "..."`), with their handlers: `dialogs check`
 /// accepts exactly these names and `run` dispatches through the same table.
 pub const ACTIONS: &[(&str, ActionFn)] = &[
-    ("bill_summary", |c, v| c.bill_summary(v)),
+    ("bill_summary", |c, v| {
+        let outcome = c.bill_summary(v);
+        set(v, "pending_note", c.pending_note());
+        outcome
+    }),
+    ("payment_gateway", |c, _| c.gateway),
     ("order_choices", |c, v| c.order_choices(v)),
     ("order_detail", |c, v| c.order_detail(v)),
     ("payment_history", |c, v| c.payment_history(v)),
@@ -606,4 +615,34 @@ fn current_bill(o: &OrderView) -> crate::domain::Money {
         + o.next_due
             .as_ref()
             .map_or(crate::domain::Money::ZERO, |n| n.amount)
+}
+
+impl ActionCtx<'_> {
+    /// The bill's note on payments still waiting for the payment API ("" when none).
+    fn pending_note(&self) -> String {
+        let open = (self.open_payments)();
+        if open.is_empty() {
+            return String::new();
+        }
+        let lines: Vec<String> = open
+            .iter()
+            .map(|p| {
+                let v = Vars::from([
+                    ("order_id".to_string(), p.order_id.clone()),
+                    ("amount".to_string(), format!("{:.2}", p.amount)),
+                ]);
+                self.line("pay.pending_line", &v)
+            })
+            .collect();
+        let v = Vars::from([("pending_lines".to_string(), lines.join("\n"))]);
+        self.line("pay.bill_pending", &v)
+    }
+
+    /// Whether a payment of one of the plan's items (order, amount, kind) is still waiting.
+    pub(super) fn same_pending(&self, plan: &str) -> bool {
+        let open = (self.open_payments)();
+        plan.lines()
+            .map(|l| l.rsplit_once('\t').map_or(l, |(item, _)| item))
+            .any(|item| open.iter().any(|p| p.item == item))
+    }
 }

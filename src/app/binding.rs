@@ -57,10 +57,13 @@ impl ActionCtx<'_> {
     /// Before paying: did this chat pay the same (order, amount, kind) a few minutes ago? A lost
     /// receipt and a retry look exactly like this; a different amount or a settlement does not.
     pub(super) fn recent_payment(&self, vars: &mut Vars) -> &'static str {
+        let plan = vars.get("pay_plan").cloned().unwrap_or_default();
+        if self.same_pending(&plan) {
+            return "pending";
+        }
         let Some(last) = (self.recent_paid)() else {
             return "ok";
         };
-        let plan = vars.get("pay_plan").cloned().unwrap_or_default();
         let same = plan
             .lines()
             .map(|l| l.rsplit_once('\t').map_or(l, |(item, _)| item))

@@ -7,7 +7,8 @@
 //! holding X's binding (the customer can still bind in Telegram). A guest binds as in Telegram,
 //! except that the terminal has no contact button: while one is offered, a typed phone number
 //! stands for pressing it (Telegram itself never accepts a typed number). Receipts a crash kept
-//! from being shown are printed at start.
+//! from being shown are printed at start; with the `http` payment gateway, receipts of payments
+//! the cashier confirmed meanwhile are printed before the next reply.
 
 use super::{App, ChatInput, CustomerEvent, Event, Reply};
 use crate::dialog::Lang;
@@ -152,6 +153,10 @@ pub fn run(
         if !opts.interactive {
             writeln!(out, "> {text}")?;
         }
+        // What arrived meanwhile (a payment the cashier confirmed) comes first.
+        let arrived = app.owed_replies(Some(&chat))?;
+        print_owed(out, &arrived, &opts.file_dir)?;
+        app.settle_owed(&arrived)?;
         let input = match crate::domain::Phone::parse(text.trim()) {
             Some(_) if contact_offered => ChatInput::Contact {
                 phone: text.trim().to_string(),

@@ -3,7 +3,9 @@
 
 use super::App;
 use crate::domain::{Account, Money, Payment, PaymentKind};
+use crate::payments::{self, Charge, Gateway, Started};
 use crate::store::{LastPaid, NewTicket, Owed, OwedKind, PaymentOutcome, TicketReason};
+use crate::store::{PendingPayment, PendingStatus};
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
@@ -30,6 +32,8 @@ pub struct EffectCtx<'a> {
     pub owed: &'a std::cell::RefCell<Vec<super::owed::OwedRef>>,
     /// Tickets this turn opened (new ones only), for the front end.
     pub tickets_opened: &'a std::cell::RefCell<Vec<u64>>,
+    /// Link buttons (label, URL) for the next reply: the cashier page of an `http` payment.
+    pub links: &'a std::cell::RefCell<Vec<(String, String)>>,
 }
 
 /// An effect: does what the step asked, durably, and names the event that tells the dialog.
@@ -107,8 +111,8 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
 pub const TEST_ABORT_AFTER_PAYMENT: &str = "REPAYBOT_TEST_ABORT_AFTER_PAYMENT";
 
 /// Pays every line of `pay_plan` (order, amount, kind, payments seen when quoted) through the
-/// sandbox gateway. The idempotency key is the chat plus the plan line: the same confirmation
-/// arriving twice pays once.
+/// configured gateway (`payments::Gateway`). The idempotency key is the chat plus the plan line
+/// (with `http`, plus the confirm's turn): the same confirmation arriving twice pays once.
 fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let Some(account) = ctx.account else {
         return Ok(("payment_failed".into(), failure("not_bound")));
@@ -132,6 +136,13 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         });
     }
     let (name, mut v) = result?;
+    if name == "payment_pending" {
+        v.insert(
+            "pay_amount".into(),
+            vars.get("pay_amount").cloned().unwrap_or_default(),
+        );
+        return Ok((name, v));
+    }
     if name != "payment_ok" {
         return Ok((name, v));
     }
@@ -144,7 +155,9 @@ fn post_payment(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     Ok((name, v))
 }
 
-/// The lines of the plan, paid one by one; stops at the first the ledger refuses.
+/// The lines of the plan, paid one by one through the gateway; stops at the first the ledger
+/// (or the payment API) refuses. With the `http` gateway each line becomes a pending payment
+/// with its cashier link (event `payment_pending`).
 fn pay_lines(
     ctx: &EffectCtx,
     account: &Account,
@@ -152,6 +165,10 @@ fn pay_lines(
     receipts: &mut Vec<String>,
     owed: &mut Vec<String>,
 ) -> Result<Event> {
+    let Some(gateway) = Gateway::from_settings(&ctx.app.settings.payments) else {
+        return Ok(("payment_later".into(), failure("no_gateway")));
+    };
+    let mut pending = Vec::new();
     for line in plan.lines() {
         let parts: Vec<&str> = line.split('\t').collect();
         let [order_id, amount, kind, _seen] = parts[..] else {
@@ -168,7 +185,12 @@ fn pay_lines(
         if !owned {
             return Ok(("payment_failed".into(), failure("bad_plan")));
         }
-        let key = format!("{}|{line}|{}", ctx.chat, ctx.today);
+        let key = match gateway {
+            Gateway::Sandbox => format!("{}|{line}|{}", ctx.chat, ctx.today),
+            // A started payment may never complete: the same line can be paid again after a
+            // new quote (a new confirm turn); the same confirm twice starts one payment.
+            Gateway::Http { .. } => format!("http|{}|{line}|{}", ctx.chat, ctx.confirm_turn),
+        };
         let kind = if kind == "settlement" {
             PaymentKind::Settlement
         } else {
@@ -184,14 +206,28 @@ fn pay_lines(
         let receipt = format!("{}  {order_id}  ¥{amount}", payment.id);
         let item = line.rsplit_once('\t').map_or(line, |(item, _)| item);
         let writes = receipt_writes(ctx, &payment.id, item, &receipt, receipts);
-        match ctx.app.store.record_payment_owing(
+        let charge = Charge {
             order_id,
-            payment.clone(),
-            &key,
-            &origin,
-            &ctx.app.settings.policy,
-            &writes,
-        )? {
+            pending: pending_record(ctx, account, order_id, &payment, item),
+            description: description(ctx, order_id, &payment),
+            payment: payment.clone(),
+            key: &key,
+            origin: &origin,
+            outbox: &writes,
+        };
+        let outcome = match gateway.start(&ctx.app.store, &ctx.app.settings.policy, charge)? {
+            Started::Applied(outcome) => outcome,
+            Started::Declined(e) => PaymentOutcome::Refused(e),
+            Started::Pending(rec) => {
+                pending.push(rec);
+                continue;
+            }
+            // Lines already created keep their links; the rest is not started.
+            Started::Refused | Started::Unavailable if !pending.is_empty() => break,
+            Started::Refused => return Ok(("payment_refused".into(), failure("refused"))),
+            Started::Unavailable => return Ok(("payment_later".into(), failure("unavailable"))),
+        };
+        match outcome {
             PaymentOutcome::Applied { payment_id, .. } => {
                 tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
                 let kind = if kind == PaymentKind::Settlement {
@@ -226,7 +262,82 @@ fn pay_lines(
             }
         }
     }
+    if !pending.is_empty() {
+        return Ok((
+            "payment_pending".into(),
+            pending_vars(ctx, account, &pending),
+        ));
+    }
     Ok(("payment_ok".into(), Vars::new()))
+}
+
+/// The record of an `http` payment about to be created (status `creating`).
+fn pending_record(
+    ctx: &EffectCtx,
+    account: &Account,
+    order_id: &str,
+    payment: &Payment,
+    item: &str,
+) -> PendingPayment {
+    let minutes = i64::from(ctx.app.settings.payments.pending_minutes);
+    PendingPayment {
+        payment_id: payment.id.clone(),
+        chat: ctx.chat.to_string(),
+        account_id: account.id.clone(),
+        order_id: order_id.to_string(),
+        kind: payment.kind,
+        amount: payment.amount.0,
+        item: item.to_string(),
+        lang: ctx.lang,
+        confirm_turn: ctx.confirm_turn,
+        status: PendingStatus::Creating,
+        tries: 0,
+        pay_url: None,
+        created_at: ctx.now,
+        expires_at: ctx.now + chrono::Duration::minutes(minutes),
+        updated_at: ctx.now,
+        paid_at: None,
+        notes: Vec::new(),
+    }
+}
+
+/// What the cashier page says the payment is for.
+fn description(ctx: &EffectCtx, order_id: &str, payment: &Payment) -> String {
+    let vars = Vars::from([
+        ("order_id".to_string(), order_id.to_string()),
+        (
+            "kind".to_string(),
+            payments::kind_str(payment.kind).to_string(),
+        ),
+    ]);
+    ctx.app.flows.text(ctx.lang, "pay.description", &vars)
+}
+
+/// The waiting reply's vars and its link buttons: one line and one button per payment.
+fn pending_vars(ctx: &EffectCtx, account: &Account, pending: &[PendingPayment]) -> Vars {
+    let tz = account.timezone.parse().unwrap_or(crate::clock::HOUSE_TZ);
+    let mut lines = Vec::new();
+    let mut expires = String::new();
+    for rec in pending {
+        let v = Vars::from([
+            ("order_id".to_string(), rec.order_id.clone()),
+            ("amount".to_string(), format!("{:.2}", rec.amount)),
+        ]);
+        lines.push(ctx.app.flows.text(ctx.lang, "pay.pending_line", &v));
+        if let Some(url) = &rec.pay_url {
+            let label = ctx.app.flows.text(ctx.lang, "pay.btn_open", &v);
+            ctx.links.borrow_mut().push((label, url.clone()));
+        }
+        expires = rec
+            .expires_at
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
+    }
+    Vars::from([
+        ("pending_lines".to_string(), lines.join("\n")),
+        ("pay_expires".to_string(), expires),
+    ])
 }
 
 /// The receipt owed for one payment and the chat's last payment (with the lines paid before it

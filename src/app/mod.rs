@@ -16,7 +16,7 @@ mod privacy;
 mod reminder_effects;
 mod support_turns;
 
-pub use crate::core::{dialog_lang, Attachment, Core, Reply};
+pub use crate::core::{dialog_lang, link_of, Attachment, Core, Reply, URL_BUTTON};
 use crate::dialog::{self, Effect, Input, Lang, Message};
 use crate::domain::{Account, AccountBill};
 use crate::settings::Settings;
@@ -252,11 +252,26 @@ impl App {
             tickets_opened: &tickets_opened,
         };
         let session = self.advance(&turn, session, dialog_input, &mut out, 0)?;
+        self.cancel_with_payment_open(chat, session.lang, &mut out)?;
         out.owed = self.owed_of_turn(owed.into_inner())?;
         out.tickets_opened = tickets_opened.into_inner();
         self.store_session_then(chat, &session)?;
         self.record_transcript(chat, &input, &out, now)?;
         Ok(out)
+    }
+
+    /// "Cancel" while a payment waits at the cashier: it may still complete, so say so.
+    fn cancel_with_payment_open(&self, chat: &str, lang: Lang, out: &mut TurnOutput) -> Result<()> {
+        if crate::ops::observe::intent_of(&out.trace) != "cancel"
+            || self.store.open_payments_of(chat)?.is_empty()
+        {
+            return Ok(());
+        }
+        let text = self
+            .flows
+            .text(lang, "pay.cancel_pending", &BTreeMap::new());
+        out.replies.push(Reply::text(text));
+        Ok(())
     }
 
     fn store_session_then(&self, chat: &str, session: &dialog::Session) -> Result<()> {
@@ -284,6 +299,7 @@ impl App {
             .push(format!("state={}.{}", session.flow, session.state));
         let mut events = Vec::new();
         let attachment = std::cell::RefCell::new(None);
+        let links = std::cell::RefCell::new(Vec::new());
         for effect in effects {
             match effect {
                 Effect::Reply {
@@ -311,6 +327,7 @@ impl App {
                         confirm_turn: turn.confirm_turn,
                         owed: turn.owed,
                         tickets_opened: turn.tickets_opened,
+                        links: &links,
                     };
                     if let Some(event) = effects::perform(&ctx, &name, &vars)? {
                         events.push(event);
@@ -331,6 +348,14 @@ impl App {
                 out,
                 depth + 1,
             )?;
+        }
+        let links = links.into_inner();
+        if let (false, Some(last)) = (links.is_empty(), out.replies.last_mut()) {
+            // Link buttons (a cashier page) go with the reply that announces them.
+            let urls = links
+                .into_iter()
+                .map(|(l, u)| (l, format!("{URL_BUTTON}{u}")));
+            last.buttons.extend(urls);
         }
         if let Some(file) = attachment.into_inner() {
             // A file goes with the reply that announces it (the last one of this round).
@@ -403,6 +428,12 @@ impl App {
             let a = account?;
             store.pending_case(&a.id).map_err(keep).ok().flatten()
         };
+        let open_payments = || {
+            store
+                .open_payments_of(chat)
+                .map_err(keep)
+                .unwrap_or_default()
+        };
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
@@ -417,6 +448,8 @@ impl App {
             policy,
             pending_case: &pending_case,
             read_error: &lookup_error,
+            gateway: self.settings.payments.gateway.as_str(),
+            open_payments: &open_payments,
         };
         let dctx = dialog::Ctx {
             bound: account.is_some(),

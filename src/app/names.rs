@@ -10,6 +10,9 @@ use anyhow::Result;
 pub const EVENTS: &[&str] = &[
     "payment_ok",
     "payment_failed",
+    "payment_pending",
+    "payment_refused",
+    "payment_later",
     "bound",
     "bind_refused",
     "done",
@@ -61,7 +64,13 @@ pub fn known() -> Known {
             .map(|(name, _)| name.to_string())
             .collect(),
         events: own(EVENTS),
-        vars: own(&[actions::VARS, negotiation::VARS, crate::support::TEXT_VARS].concat()),
+        vars: own(&[
+            actions::VARS,
+            negotiation::VARS,
+            crate::support::TEXT_VARS,
+            crate::payments::TEXT_VARS,
+        ]
+        .concat()),
     }
 }
 

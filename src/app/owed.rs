@@ -34,11 +34,10 @@ impl App {
             Some(c) => self.store.owed_to(c)?,
             None => self.store.owed()?,
         };
-        let mut grouped: BTreeMap<(String, bool), Vec<OwedEntry>> = BTreeMap::new();
+        let mut grouped: BTreeMap<(String, OwedKind), Vec<OwedEntry>> = BTreeMap::new();
         for e in entries {
-            let receipt = e.owed.kind == OwedKind::Receipt;
             grouped
-                .entry((e.chat.clone(), receipt))
+                .entry((e.chat.clone(), e.owed.kind))
                 .or_default()
                 .push(e);
         }
@@ -55,13 +54,16 @@ impl App {
     fn render_owed(&self, group: &[OwedEntry]) -> Reply {
         let first = group.first().map(|e| &e.owed);
         let lang = first.map_or(Lang::Zh, |o| o.lang);
-        let (key, lines) = match first.map(|o| o.kind) {
-            Some(OwedKind::BindAttempt) => ("outbox.bind_attempt", Vec::new()),
-            _ => (
-                "outbox.receipt",
-                group.iter().flat_map(|e| e.owed.lines.clone()).collect(),
-            ),
+        let key = match first.map(|o| o.kind) {
+            Some(OwedKind::BindAttempt) => "outbox.bind_attempt",
+            Some(OwedKind::PayReceipt) => "pay.notice_receipt",
+            Some(OwedKind::PayLate) => "pay.notice_late",
+            Some(OwedKind::PayFailed) => "pay.notice_failed",
+            Some(OwedKind::PayExpired) => "pay.notice_expired",
+            Some(OwedKind::PayRefund) => "pay.notice_refund",
+            Some(OwedKind::Receipt) | None => "outbox.receipt",
         };
+        let lines: Vec<String> = group.iter().flat_map(|e| e.owed.lines.clone()).collect();
         let vars = BTreeMap::from([("receipt_lines".to_string(), lines.join("\n"))]);
         Reply::text(self.flows.text(lang, key, &vars))
     }

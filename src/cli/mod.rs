@@ -131,6 +131,15 @@ pub enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+    /// Payments started at the shop's payment API (gateway http) with their status.
+    Payments {
+        /// Only those still waiting for the payment API (creating or pending).
+        #[arg(long)]
+        pending: bool,
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print an account's orders, schedules, overdue amounts and next amounts due.
     Statement {
         account_id: String,
@@ -208,6 +217,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve { .. } => run_serve(&cli, settings, clock),
         Command::Report { .. } => reports::report(&cli, &settings, &clock),
         Command::Dialogs { action, dir } => run_dialogs(*action, dir.as_deref()),
+        Command::Payments { pending, json } => run_payments(&cli, *pending, *json),
     }
 }
 
@@ -306,6 +316,10 @@ fn run_chat(
     lang: Option<LangArg>,
 ) -> Result<(), Failure> {
     use std::io::IsTerminal;
+    settings
+        .payments
+        .check_ready()
+        .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let (store, loaded) = open_with_demo(cli, &clock, &settings.policy)?;
     if loaded {
         println!("(The data folder was empty: loaded the built-in demo accounts A1001–A1005. Try --account A1003.)\n");
@@ -315,7 +329,10 @@ fn run_chat(
             return Err(Failure::BadInput(format!("no account {a}")));
         }
     }
-    let app = crate::app::App::new(store, settings)?.with_clock(clock);
+    let app = std::sync::Arc::new(crate::app::App::new(store, settings)?.with_clock(clock));
+    // With the http gateway the callback server and the reconciler run while the chat runs.
+    let _payments = crate::payments::reconcile::start_in_thread(std::sync::Arc::clone(&app))
+        .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let opts = crate::app::chat::ChatOptions {
         account,
         lang: lang.map(Into::into),
@@ -347,6 +364,10 @@ fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure>
         return Ok(());
     };
     init_logs(cli.log_format);
+    settings
+        .payments
+        .check_ready()
+        .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -383,6 +404,45 @@ fn run_serve(cli: &Cli, settings: Settings, clock: Clock) -> Result<(), Failure>
         flood,
     };
     crate::telegram::serve(app, opts)?;
+    Ok(())
+}
+
+/// `repaybot payments [--pending] [--json]`: the payments started at the payment API.
+fn run_payments(cli: &Cli, pending: bool, json: bool) -> Result<(), Failure> {
+    let store = open_store(cli)?;
+    let mut all = store.pending_payments()?;
+    if pending {
+        all.retain(|p| p.status.is_open());
+    }
+    all.sort_by(|a, b| (a.created_at, &a.payment_id).cmp(&(b.created_at, &b.payment_id)));
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).context("writing JSON")?
+        );
+        return Ok(());
+    }
+    if all.is_empty() {
+        println!("no payments");
+    }
+    for p in &all {
+        println!(
+            "{}  {:<11}  {}  ¥{:.2}  {}  created {}  expires {}  tries {}{}",
+            p.payment_id,
+            p.status.as_str(),
+            p.order_id,
+            p.amount,
+            crate::payments::kind_str(p.kind),
+            p.created_at.to_rfc3339(),
+            p.expires_at.to_rfc3339(),
+            p.tries,
+            if p.notes.is_empty() {
+                String::new()
+            } else {
+                format!("  notes: {}", p.notes.join(" | "))
+            }
+        );
+    }
     Ok(())
 }
 

@@ -79,14 +79,29 @@ pub fn payment(
     amount: rust_decimal::Decimal,
     now: DateTime<Utc>,
 ) {
-    crate::ops::metrics::payment("sandbox", "applied", amount);
+    let at = ("sandbox", "applied");
+    payment_at(store, at, chat, payment_id, kind, amount, now);
+}
+
+/// A payment through `gateway` reaching `status` (`applied`, `pending`, `failed`, `expired`,
+/// `refund`, `mismatch`): the http gateway reports each step it makes durable.
+pub fn payment_at(
+    store: &Store,
+    (gateway, status): (&str, &str),
+    chat: &str,
+    payment_id: &str,
+    kind: &str,
+    amount: rust_decimal::Decimal,
+    now: DateTime<Utc>,
+) {
+    crate::ops::metrics::payment(gateway, status, amount);
     let event = Event::Payment {
         chat: Some(chat.to_string()),
         payment_id: payment_id.to_string(),
-        gateway: "sandbox".into(),
+        gateway: gateway.into(),
         kind: kind.into(),
         amount,
-        status: "applied".into(),
+        status: status.into(),
     };
     record(store, event, now);
 }

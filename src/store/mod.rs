@@ -46,6 +46,7 @@
 //! | `updates`        | Telegram update id, u64 big-endian           | empty (processed marker)  |
 //! | `events`         | UTC seconds (i64 BE, sign flipped), seq u64 BE | operations event (events.rs) |
 //! | `events_chat`    | chat 0x00 `events` key                       | empty: the chat's events  |
+//! | `pending_payments` | `p/<payment_id>`, `k/<confirm key>`       | payments started at the payment API (pending_payments.rs) |
 //!
 //! `order_payments` sorts by date then id, so an order's payments come back by date from one
 //! prefix scan, and each value is the payment itself (`records::payment_index_value`: tag 2,
@@ -64,6 +65,7 @@ pub mod events;
 mod import_commit;
 pub mod kept_messages;
 mod outbox;
+mod pending_payments;
 mod privacy;
 mod records;
 mod sessions;
@@ -74,6 +76,7 @@ pub use agreements::{AgreementOutcome, RestructureRequest};
 pub use bind_guard::{BindFailures, BindSubject, BIND_LOCK_MINUTES, MAX_BIND_FAILURES};
 pub use import_commit::ImportBatch;
 pub use outbox::{owed_key, receipt_writes, LastPaid, Owed, OwedEntry, OwedKind};
+pub use pending_payments::{Applied, Notices, PendingPayment, PendingStatus};
 pub use privacy::UPDATES_KEPT;
 pub use records::{PaymentRow, Stored, RECORD_VERSION};
 pub use sessions::LoadedSession;
@@ -111,6 +114,7 @@ pub struct Store {
     pub(crate) updates: sled::Tree,
     pub(crate) bind_guard: sled::Tree,
     pub(crate) outbox: sled::Tree,
+    pub(crate) pending: sled::Tree,
 }
 
 /// Sorts payments with their recording sequence into replay order: date, sequence, id. A
@@ -173,6 +177,7 @@ impl Store {
             updates: db.open_tree("updates")?,
             bind_guard: db.open_tree("bind_guard")?,
             outbox: db.open_tree("outbox")?,
+            pending: db.open_tree("pending_payments")?,
             db,
             flushes: Default::default(),
         };

@@ -19,13 +19,23 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What kind of reply is owed; the app renders it in the customer's language when it is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OwedKind {
+    /// Someone failed to bind this chat's account (listed first: sent before receipts).
+    BindAttempt,
     /// The receipt of a payment (`lines`: payment id, order, amount).
     Receipt,
-    /// Someone failed to bind this chat's account.
-    BindAttempt,
+    /// A payment the payment API confirmed (`lines`: payment id, order, amount).
+    PayReceipt,
+    /// A payment confirmed after it was shown as failed or expired: it still counts.
+    PayLate,
+    /// A payment the API reported failed.
+    PayFailed,
+    /// A payment not completed in time.
+    PayExpired,
+    /// Money that arrived for an order that could no longer take it: refunded by an agent.
+    PayRefund,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

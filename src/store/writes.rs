@@ -219,7 +219,7 @@ impl Store {
 
 /// Replays every payment of the order (in replay order) in one pass and returns what
 /// the payment `target` did; on a refused payment, its index in `all` and the reason.
-fn replay_allocating(
+pub(super) fn replay_allocating(
     order: &Order,
     all: &[Payment],
     target: &str,

@@ -146,6 +146,13 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
     // goes through the same throttled bot; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;
+    // The http payment gateway (SPEC 2.5): callbacks and reconciliation; what they make owed
+    // to a chat (a receipt) is sent by the task below.
+    let (owed_tx, mut owed_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let notify: crate::payments::callback::Notify = Arc::new(move |chat| {
+        let _ = owed_tx.send(chat);
+    });
+    let payments_app = Arc::clone(&app);
     let deliver = TelegramDeliver::new(sender.clone());
     let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
     let router = router::Router::new(
@@ -157,6 +164,14 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
     );
     owed::deliver_left_over(&router.ctx()).await;
+    // After the left-over replies, so a receipt is not sent by both.
+    let payments = crate::payments::reconcile::start(payments_app, notify).await?;
+    let owed_ctx = router.ctx();
+    let owed_task = tokio::spawn(async move {
+        while let Some(chat) = owed_rx.recv().await {
+            owed::deliver_to(&owed_ctx, &chat).await;
+        }
+    });
     let support_ticker = support::Ticker::start(router.ctx());
     match &opts.webhook {
         Some(url) => {
@@ -189,6 +204,10 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     if let Some(ticker) = support_ticker {
         ticker.stop().await;
     }
+    if let Some(p) = payments {
+        p.stop().await;
+    }
+    owed_task.abort();
     tracing::info!("stopped");
     Ok(())
 }

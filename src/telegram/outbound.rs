@@ -134,11 +134,16 @@ impl TelegramSender {
             return Some(ReplyMarkup::Keyboard(keyboard));
         }
         if !reply.buttons.is_empty() {
-            let rows = reply
-                .buttons
-                .iter()
-                .filter(|(_, data)| (1..=64).contains(&data.len()))
-                .map(|(label, data)| vec![InlineKeyboardButton::callback(label, data)]);
+            let rows = reply.buttons.iter().filter_map(|(label, data)| {
+                // A link button (the cashier page of a payment) opens its URL.
+                if let Some(url) = crate::app::link_of(data) {
+                    let url = url.parse().ok()?;
+                    return Some(vec![InlineKeyboardButton::url(label, url)]);
+                }
+                (1..=64)
+                    .contains(&data.len())
+                    .then(|| vec![InlineKeyboardButton::callback(label, data)])
+            });
             return Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows)));
         }
         shown

@@ -47,3 +47,11 @@ pub async fn deliver_left_over(ctx: &Ctx) {
     }
     deliver(ctx, owed, false).await;
 }
+
+/// What the payment gateway made owed to one chat (a receipt, a notice), sent now.
+pub async fn deliver_to(ctx: &Ctx, chat: &str) {
+    match ctx.app.owed_replies(Some(chat)) {
+        Ok(owed) => deliver(ctx, owed, false).await,
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read owed replies"),
+    }
+}

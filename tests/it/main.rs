@@ -19,6 +19,7 @@ mod one_clock;
 mod ops;
 mod overdue_help;
 mod payment_ids;
+mod payments;
 mod receipts;
 mod reminders;
 mod reminders_plan;
