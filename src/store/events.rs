@@ -9,6 +9,7 @@
 //! |---------------|------------------------------------------------|----------------------------|
 //! | `events`      | UTC seconds (i64 BE, sign bit flipped), seq u64 BE | `{"v":1,"type":..,..}` |
 //! | `events_chat` | chat 0x00 the `events` key                     | empty: the chat's events   |
+//! | `events_first_reply` | ticket number (u64 BE)                  | empty: first reply recorded |
 //!
 //! A date range is one range scan of `events`; `forget_chat` is one prefix scan of
 //! `events_chat`; `prune_events` removes everything older than `[ops] keep_days`.
@@ -302,6 +303,14 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Marks ticket `number` as answered by an agent: true the first time only (so its
+    /// `FirstAgentReply` event is recorded once, across restarts).
+    pub fn mark_first_reply(&self, number: u64) -> Result<bool> {
+        let tree = self.db.open_tree("events_first_reply")?;
+        let swapped = tree.compare_and_swap(number.to_be_bytes(), None::<&[u8]>, Some(&[][..]))?;
+        Ok(swapped.is_ok())
     }
 
     /// Whether the database answers a read (for `/healthz`).

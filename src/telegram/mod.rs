@@ -207,7 +207,7 @@ where
         futures_util::pin_mut!(signal);
         // Health (/healthz): alive while updates arrive, or while the listener runs without
         // errors (an empty long poll yields nothing); a failing getUpdates stops the beat.
-        let mut beat = tokio::time::interval(std::time::Duration::from_secs(15));
+        let mut beat = tokio::time::interval(crate::ops::health::beat_interval());
         let mut failing = false;
         loop {
             tokio::select! {

@@ -73,6 +73,8 @@ struct Inner {
     keyboards: HashMap<i64, bool>,
     calls: Vec<Call>,
     webhook: Option<Value>,
+    /// `getUpdates` answers 502 Bad Gateway while set (Telegram unreachable).
+    updates_down: bool,
     /// Support-group side (tests/it/fake_telegram.rs `group_*`): forum groups and their topics,
     /// members' statuses (`getChatMember`), messages by id (for `reply_to_message`).
     groups: GroupState,
@@ -132,6 +134,15 @@ impl FakeTelegram {
             shared,
             _stop: stop,
         }
+    }
+
+    /// While `down`, `getUpdates` fails with 502 (the Bot API unreachable); other methods work.
+    pub fn set_updates_down(&self, down: bool) {
+        self.shared
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .updates_down = down;
     }
 
     pub fn url(&self) -> String {
@@ -348,6 +359,14 @@ async fn api(
     let method = method.to_ascii_lowercase();
     let params = parse_params(&headers, &body);
     if method == "getupdates" {
+        if shared
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .updates_down
+        {
+            return err(502, "Bad Gateway");
+        }
         return get_updates(&shared, &params).await;
     }
     let response = answer(&shared, &method, &params);

@@ -5,6 +5,7 @@ mod deploy;
 mod events;
 mod metrics;
 mod progress;
+mod recorded;
 mod report;
 mod serve;
 mod wired;
