@@ -75,6 +75,8 @@ struct Inner {
     webhook: Option<Value>,
     /// `getUpdates` answers 502 Bad Gateway while set (Telegram unreachable).
     updates_down: bool,
+    /// Private chats that blocked the bot: sends to them answer 403.
+    blocked: std::collections::HashSet<i64>,
     /// Support-group side (tests/it/fake_telegram.rs `group_*`): forum groups and their topics,
     /// members' statuses (`getChatMember`), messages by id (for `reply_to_message`).
     groups: GroupState,
@@ -143,6 +145,11 @@ impl FakeTelegram {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .updates_down = down;
+    }
+
+    /// The customer `chat` blocks the bot: messages to it answer 403 Forbidden.
+    pub fn block(&self, chat: i64) {
+        self.lock().blocked.insert(chat);
     }
 
     pub fn url(&self) -> String {
@@ -476,6 +483,9 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
             let Some(chat) = p["chat_id"].as_i64() else {
                 return Err((400, "Bad Request: chat not found".into()));
             };
+            if inner.blocked.contains(&chat) {
+                return Err((403, "Forbidden: bot was blocked by the user".into()));
+            }
             inner.next_message += 1;
             let id = inner.next_message;
             let mut m = json!({ "message_id": id, "date": 1_764_000_000,

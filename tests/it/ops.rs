@@ -8,4 +8,5 @@ mod progress;
 mod recorded;
 mod report;
 mod serve;
+mod serve_counts;
 mod wired;

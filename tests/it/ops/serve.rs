@@ -21,7 +21,7 @@ pub const SPEC_NAMES: [&str; 12] = [
     "repaybot_tickets_open",
 ];
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn try_get(addr: &str, path: &str) -> Option<(u16, String)> {
+pub(super) fn try_get(addr: &str, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
