@@ -248,6 +248,16 @@ impl Store {
     /// Events recorded in `from ..= to` (whole seconds), oldest first. Records of an unknown
     /// version or shape are skipped (and counted in the log), never a failure of the report.
     pub fn events_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Recorded>> {
+        self.events_between_with(from, to, &mut |_| {})
+    }
+
+    /// `events_between`, calling `seen(at)` for each event read (a progress bar's position).
+    pub fn events_between_with(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        seen: &mut dyn FnMut(DateTime<Utc>),
+    ) -> Result<Vec<Recorded>> {
         let (events, _) = self.events_trees()?;
         let mut out = Vec::new();
         let mut skipped = 0usize;
@@ -259,6 +269,7 @@ impl Store {
                 serde_json::from_slice::<Record>(&value),
             ) {
                 (Some(at), Ok(r)) if r.v == EVENT_VERSION => {
+                    seen(at);
                     out.push(Recorded { at, event: r.event })
                 }
                 _ => skipped += 1,

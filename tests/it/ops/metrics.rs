@@ -184,3 +184,27 @@ async fn healthz_follows_polling_webhook_and_store() {
     health.webhook_set(false);
     assert_eq!(status(addr).await.0, 503);
 }
+
+#[tokio::test]
+async fn jobs_waiting_in_a_chat_queue_are_counted_in_replies_queued() {
+    let gauge = || {
+        repaybot::ops::metrics::global()
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix("repaybot_replies_queued "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let (queue, mut jobs) = repaybot::telegram::queue::bounded::<u32>(10);
+    for job in 0..3 {
+        assert!(matches!(
+            queue.push(job),
+            repaybot::telegram::queue::Pushed::Queued
+        ));
+    }
+    // Other tests' queues only add to the process-wide gauge while this one holds three.
+    assert!(gauge() >= 3.0, "{}", gauge());
+    assert_eq!(jobs.next().await, Some(0));
+    drop(jobs);
+    assert!(gauge() >= 0.0);
+}
