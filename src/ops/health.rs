@@ -58,6 +58,16 @@ impl Health {
     }
 }
 
+/// After a failed `getUpdates`, polling counts as working again once no error has come for
+/// this long: longer than teloxide's longest back-off (64 s) plus a long poll that hangs until
+/// the client's timeout (27 s), so a lasting outage never looks healthy between its errors.
+pub const RECOVERED_AFTER: Duration = Duration::from_secs(100);
+
+/// Whether polling counts as working, its last `getUpdates` error (if any) at `last_error`.
+pub fn recovered(last_error: Option<Instant>) -> bool {
+    last_error.is_none_or(|t| t.elapsed() > RECOVERED_AFTER)
+}
+
 /// The environment variable that sets the allowed silence, in whole seconds (default 90).
 pub const MAX_SILENCE_ENV: &str = "REPAYBOT_HEALTH_MAX_SILENCE";
 

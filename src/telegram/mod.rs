@@ -206,27 +206,28 @@ where
         let signal = shutdown_signal();
         futures_util::pin_mut!(signal);
         // Health (/healthz): alive while updates arrive, or while the listener runs without
-        // errors (an empty long poll yields nothing); a failing getUpdates stops the beat.
+        // errors (an empty long poll yields nothing); a failing getUpdates stops the beat until
+        // no error has come for longer than teloxide's longest back-off and a poll.
         let mut beat = tokio::time::interval(crate::ops::health::beat_interval());
-        let mut failing = false;
+        let mut last_error: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 () = &mut signal => {
                     tracing::info!("stop signal: finishing the turns in hand");
                     break;
                 }
-                _ = beat.tick() => if !failing {
+                _ = beat.tick() => if crate::ops::health::recovered(last_error) {
                     crate::ops::health::polled();
                 },
                 next = stream.next() => match next {
                     Some(Ok(update)) => {
-                        failing = false;
+                        last_error = None;
                         crate::ops::health::polled();
                         crate::ops::metrics::update(update_kind(&update));
                         router.route(update);
                     }
                     Some(Err(e)) => {
-                        failing = true;
+                        last_error = Some(tokio::time::Instant::now());
                         crate::ops::metrics::telegram_error("getUpdates");
                         tracing::warn!(error = ?e, "receiving updates failed");
                     }

@@ -208,3 +208,17 @@ async fn jobs_waiting_in_a_chat_queue_are_counted_in_replies_queued() {
     drop(jobs);
     assert!(gauge() >= 0.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn polling_counts_as_working_again_only_long_after_its_last_error() {
+    use repaybot::ops::health::{recovered, RECOVERED_AFTER};
+    assert!(recovered(None));
+    let failed = tokio::time::Instant::now();
+    tokio::time::advance(std::time::Duration::from_secs(64 + 27)).await;
+    assert!(
+        !recovered(Some(failed)),
+        "inside the longest back-off and a hung poll"
+    );
+    tokio::time::advance(RECOVERED_AFTER).await;
+    assert!(recovered(Some(failed)));
+}

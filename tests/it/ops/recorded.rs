@@ -235,7 +235,7 @@ fn agreements_first_replies_and_closings_of_a_scripted_day_are_what_the_report_c
 }
 
 #[test]
-fn forget_closes_the_chats_tickets_and_removes_its_agreement_events() {
+fn forget_leaves_no_event_of_the_chat_not_even_its_own_turn() {
     let app = scripted_day();
     app.respond("tg:1", ChatInput::Text("/forget".into()), today(), at(60));
     let left: Vec<Event> = events(&app)
