@@ -224,13 +224,12 @@ fn metrics_move_by_exactly_what_customers_did_and_healthz_follows_get_updates() 
     );
     assert_eq!(moved_total("repaybot_tickets_opened_total"), 1.0);
     assert_eq!(get(&after, "repaybot_tickets_open"), 1.0);
-    assert_eq!(
-        get(&after, "repaybot_replies_queued"),
-        0.0,
-        "every job was taken"
-    );
     assert_eq!(moved_total("repaybot_telegram_errors_total"), 0.0);
     assert_eq!(served.health(), 200);
+    // Every waiting job is taken in the end (a job may still wait behind a turn finishing).
+    served.metrics_until("no job waiting", |m| {
+        get(m, "repaybot_replies_queued") == 0.0
+    });
     served.stop();
 
     // After a restart the gauge starts from the store; the customer leaving closes the ticket.
