@@ -5,6 +5,7 @@
 use super::actions::set;
 use super::effects::{reschedule_reminders, EffectCtx, Event};
 use crate::domain::{CaseDocument, CaseStatus, HardshipCase, Money};
+use crate::store::events::AgreementKind;
 use crate::store::{AgreementOutcome, RestructureRequest};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -22,6 +23,22 @@ fn owned_order(ctx: &EffectCtx, vars: &Vars) -> Result<Option<String>> {
         .order(order_id)?
         .is_some_and(|o| o.data.account_id == account.id);
     Ok(owned.then(|| order_id.clone()))
+}
+
+/// Leaves the agreement's event for the report (only when newly agreed, never on a repeat).
+fn agreed<T>(ctx: &EffectCtx, kind: AgreementKind, value: T) -> T {
+    observe_agreement(ctx, kind, crate::store::events::AgreementOutcome::Agreed);
+    value
+}
+
+fn observe_agreement(
+    ctx: &EffectCtx,
+    kind: AgreementKind,
+    outcome: crate::store::events::AgreementOutcome,
+) {
+    let account = ctx.account.map_or("", |a| a.id.as_str());
+    let chat = Some(ctx.chat);
+    crate::ops::observe::agreement(&ctx.app.store, chat, account, kind, outcome, ctx.now);
 }
 
 fn refused(ctx: &EffectCtx, reason: &str, vars: &Vars) -> Event {
@@ -55,7 +72,8 @@ pub fn defer(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
         .store
         .defer(&order_id, days, ctx.today, policy, &confirm)?;
     let d = match outcome {
-        AgreementOutcome::Agreed(d) | AgreementOutcome::AlreadyAgreed(d) => d,
+        AgreementOutcome::Agreed(d) => agreed(ctx, AgreementKind::Deferral, d),
+        AgreementOutcome::AlreadyAgreed(d) => d,
         AgreementOutcome::Refused(reason) => return Ok(refused(ctx, reason, vars)),
     };
     tracing::info!(chat = ctx.chat, order = %order_id, "deferral agreed");
@@ -101,7 +119,8 @@ pub fn restructure(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     let policy = &ctx.app.settings.policy;
     let outcome = ctx.app.store.restructure(&request, policy, &confirm)?;
     let (r, _plan) = match outcome {
-        AgreementOutcome::Agreed(x) | AgreementOutcome::AlreadyAgreed(x) => x,
+        AgreementOutcome::Agreed(x) => agreed(ctx, AgreementKind::Reinstallment, x),
+        AgreementOutcome::AlreadyAgreed(x) => x,
         AgreementOutcome::Refused(reason) => return Ok(refused(ctx, reason, vars)),
     };
     tracing::info!(chat = ctx.chat, order = %order_id, plan = %r.new_order_id, payment = %r.down_payment_id, "re-installment agreed");
@@ -233,7 +252,8 @@ pub fn accept_plan(ctx: &EffectCtx, vars: &Vars) -> Result<Event> {
     };
     let policy = &ctx.app.settings.policy;
     let plans = match store.accept_hardship_plan(case.number, ctx.today, policy, &confirm)? {
-        AgreementOutcome::Agreed(p) | AgreementOutcome::AlreadyAgreed(p) => p,
+        AgreementOutcome::Agreed(p) => agreed(ctx, AgreementKind::Hardship, p),
+        AgreementOutcome::AlreadyAgreed(p) => p,
         AgreementOutcome::Refused(reason) => return Ok(refused(ctx, reason, vars)),
     };
     tracing::info!(
@@ -255,6 +275,8 @@ pub fn decline_plan(ctx: &EffectCtx, _vars: &Vars) -> Result<Event> {
             ctx.app
                 .store
                 .set_case_status(case.number, CaseStatus::Withdrawn, None)?;
+            let withdrawn = crate::store::events::AgreementOutcome::Withdrawn;
+            observe_agreement(ctx, AgreementKind::Hardship, withdrawn);
             tracing::info!(
                 chat = ctx.chat,
                 case = case.number,

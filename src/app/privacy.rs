@@ -30,6 +30,7 @@ impl App {
         let (key, trace) = match command {
             "/forget" => {
                 self.store.forget_chat(chat, now)?;
+                crate::ops::observe::refresh_open_tickets(&self.store);
                 tracing::info!(chat, "chat forgotten on request");
                 ("privacy.forgotten", "effect=forget_chat")
             }

@@ -57,7 +57,9 @@ impl App {
             }
         };
         let took = started.elapsed();
-        crate::ops::observe::turn(&self.store, chat, text.as_deref(), &out.trace, took, now);
+        let fallback = crate::ops::observe::is_fallback(&self.flows, &out.replies);
+        let text = text.as_deref();
+        crate::ops::observe::turn(&self.store, chat, text, &out.trace, fallback, took, now);
         out
     }
 

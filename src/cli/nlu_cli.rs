@@ -150,7 +150,10 @@ fn run_eval(
         let files = read_dir_files(dir)?;
         let nlu = Nlu::from_files(&files).map_err(bad)?;
         let set = data::training_set(&files).map_err(bad)?;
-        let predicted = data::cross_validate(&nlu, &set, k);
+        let label = format!("nlu eval --cv {k}");
+        let mut progress = crate::ops::progress::Progress::steps(label, k as u64, "folds");
+        let predicted = data::cross_validate_with(&nlu, &set, k, &mut |n| progress.set(n as u64));
+        progress.finish_steps(&format!("{k} folds, {} messages", set.len()));
         let pred: Vec<eval::Prediction> = predicted
             .into_iter()
             .map(|intent| eval::Prediction {

@@ -44,7 +44,11 @@ pub fn report(cli: &Cli, settings: &Settings, clock: &Clock) -> Result<(), Failu
         )));
     }
     let store = open_store(cli)?;
-    let report = crate::report::build(&store, &settings.policy, Period { from, to, today })?;
+    let report = crate::report::build_showing_progress(
+        &store,
+        &settings.policy,
+        Period { from, to, today },
+    )?;
     if let Some(path) = html {
         std::fs::write(path, html::render(&report))
             .map_err(|e| Failure::BadInput(format!("{}: cannot write: {e}", path.display())))?;

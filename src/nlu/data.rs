@@ -114,6 +114,16 @@ pub fn train_model(set: &[Labelled], params: &Params) -> Compact {
 /// k-fold cross-validation: each message is predicted by the model trained on the other folds.
 /// Folds are fixed: message i (in training-set order) is in fold i mod k.
 pub fn cross_validate(nlu: &Nlu, set: &[Labelled], k: usize) -> Vec<Intent> {
+    cross_validate_with(nlu, set, k, &mut |_| {})
+}
+
+/// `cross_validate`, calling `fold_done(n)` after the n-th fold (for a progress bar).
+pub fn cross_validate_with(
+    nlu: &Nlu,
+    set: &[Labelled],
+    k: usize,
+    fold_done: &mut dyn FnMut(usize),
+) -> Vec<Intent> {
     let k = k.max(2);
     let mut predicted = vec![Intent::Unknown; set.len()];
     for fold in 0..k {
@@ -128,6 +138,7 @@ pub fn cross_validate(nlu: &Nlu, set: &[Labelled], k: usize) -> Vec<Intent> {
         for (i, l) in set.iter().enumerate().filter(|(i, _)| i % k == fold) {
             predicted[i] = fold_nlu.understand(&l.text, reference_day()).intent;
         }
+        fold_done(fold + 1);
     }
     predicted
 }

@@ -58,12 +58,38 @@ impl Health {
     }
 }
 
+/// After a failed `getUpdates`, polling counts as working again once no error has come for
+/// this long: longer than teloxide's longest back-off (64 s) plus a long poll that hangs until
+/// the client's timeout (27 s), so a lasting outage never looks healthy between its errors.
+pub const RECOVERED_AFTER: Duration = Duration::from_secs(100);
+
+/// Whether polling counts as working, its last `getUpdates` error (if any) at `last_error`.
+pub fn recovered(last_error: Option<Instant>) -> bool {
+    last_error.is_none_or(|t| t.elapsed() > RECOVERED_AFTER)
+}
+
+/// The environment variable that sets the allowed silence, in whole seconds (default 90).
+pub const MAX_SILENCE_ENV: &str = "REPAYBOT_HEALTH_MAX_SILENCE";
+
+/// The allowed silence: `REPAYBOT_HEALTH_MAX_SILENCE` seconds (1..=3600), else 90 s.
+pub fn max_silence() -> Duration {
+    std::env::var(MAX_SILENCE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=3600).contains(s))
+        .map_or(DEFAULT_MAX_SILENCE, Duration::from_secs)
+}
+
+/// How often a quiet but working poll loop marks itself alive: a third of the allowed
+/// silence, at most 15 s.
+pub fn beat_interval() -> Duration {
+    (max_silence() / 3).min(Duration::from_secs(15))
+}
+
 /// The process's health handle, which the Telegram front end updates and `serve` serves.
 pub fn global() -> Health {
     static GLOBAL: OnceLock<Health> = OnceLock::new();
-    GLOBAL
-        .get_or_init(|| Health::new(DEFAULT_MAX_SILENCE))
-        .clone()
+    GLOBAL.get_or_init(|| Health::new(max_silence())).clone()
 }
 
 /// `global().polled()`: the one line the polling loop calls after each answered getUpdates.

@@ -271,6 +271,11 @@ impl Metrics {
         self.replies_queued.set(n);
     }
 
+    /// Jobs added to (positive) or taken from (negative) the chats' queues.
+    pub fn replies_queued_by(&self, delta: i64) {
+        self.replies_queued.inc_by(delta);
+    }
+
     pub fn telegram_error(&self, method: &str) {
         let l = MethodLabel {
             method: label(method),
@@ -350,6 +355,11 @@ pub fn nlu_unknown() {
 /// `repaybot_replies_queued`.
 pub fn replies_queued(n: i64) {
     global().replies_queued(n);
+}
+
+/// `repaybot_replies_queued` moved by `delta` (the chat queues call it as jobs come and go).
+pub fn replies_queued_by(delta: i64) {
+    global().replies_queued_by(delta);
 }
 
 /// `repaybot_telegram_errors_total{method}` (`sendMessage`, `getUpdates`, ...).

@@ -106,6 +106,11 @@ impl Drop for MetricsServer {
 
 /// Binds `addr` (an error now, not later, when it is taken) and serves on a thread of its own.
 pub fn spawn_metrics_server(addr: SocketAddr, state: OpsState) -> Result<MetricsServer> {
+    // The open-tickets gauge starts from the store, so it is right after a restart.
+    match state.store.open_tickets() {
+        Ok(open) => state.metrics.tickets_open(open.len() as i64),
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not count open tickets"),
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,7 +6,7 @@
 
 use super::outcome::{handle, parse_report, Answer};
 use super::sign;
-use crate::app::App;
+use crate::core::Core;
 use crate::settings::Secret;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,7 +22,7 @@ pub const TEST_DELAY_ENV: &str = "REPAYBOT_TEST_CALLBACK_DELAY_MS";
 
 #[derive(Clone)]
 pub struct CallbackState {
-    pub app: Arc<App>,
+    pub app: Arc<Core>,
     pub secret: Secret,
     pub notify: Notify,
 }

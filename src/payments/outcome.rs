@@ -3,7 +3,7 @@
 //! which); [`handle`] makes the step durable (the store's one transaction per payment id), then
 //! says whom to tell. Never answers before the outcome is on disk.
 
-use crate::app::App;
+use crate::core::Core;
 use crate::store::{Applied, LastPaid, Notices, Owed, OwedKind, PendingPayment, PendingStatus};
 use crate::store::{NewTicket, Note, Stored, TicketReason};
 use anyhow::Result;
@@ -123,7 +123,7 @@ pub enum Answer {
 }
 
 /// Handles one report durably. Returns the answer and the chat with something new to be told.
-pub fn handle(app: &App, report: &Report, now: DateTime<Utc>) -> Result<(Answer, Option<String>)> {
+pub fn handle(app: &Core, report: &Report, now: DateTime<Utc>) -> Result<(Answer, Option<String>)> {
     let store = &app.store;
     let Some(rec) = store.pending_payment(&report.payment_id)? else {
         tracing::info!(payment = %report.payment_id, "payment report for an unknown id");
@@ -150,7 +150,7 @@ pub fn handle(app: &App, report: &Report, now: DateTime<Utc>) -> Result<(Answer,
 /// Closes an open payment as failed or expired and tells the customer; false when it was no
 /// longer open.
 pub fn mark(
-    app: &App,
+    app: &Core,
     rec: &PendingPayment,
     status: PendingStatus,
     kind: OwedKind,
@@ -178,7 +178,7 @@ pub fn mark(
 }
 
 fn apply(
-    app: &App,
+    app: &Core,
     rec: &PendingPayment,
     paid_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -241,7 +241,7 @@ fn apply(
 
 /// A reported amount that is not the one created: kept on the record and an operator ticket,
 /// once per reported amount.
-fn mismatch(app: &App, rec: &PendingPayment, report: &Report, now: DateTime<Utc>) -> Result<()> {
+fn mismatch(app: &Core, rec: &PendingPayment, report: &Report, now: DateTime<Utc>) -> Result<()> {
     let note = format!(
         "payment {} for order {}: the payment API reported ¥{} ({:?}) but ¥{} was created; nothing applied",
         rec.payment_id, rec.order_id, report.amount, report.status, rec.amount
@@ -266,7 +266,7 @@ fn mismatch(app: &App, rec: &PendingPayment, report: &Report, now: DateTime<Utc>
 }
 
 /// Opens (or finds) the chat's ticket and adds `note` for the agent.
-fn ticket(app: &App, rec: &PendingPayment, note: &str, now: DateTime<Utc>) -> Result<()> {
+fn ticket(app: &Core, rec: &PendingPayment, note: &str, now: DateTime<Utc>) -> Result<()> {
     let (t, new) = app.store.open_ticket(NewTicket {
         chat: &rec.chat,
         account_id: Some(&rec.account_id),
@@ -307,7 +307,7 @@ fn notice(rec: &PendingPayment, kind: OwedKind, now: DateTime<Utc>) -> Vec<(Vec<
     vec![(key, Stored::new(rec.chat.as_str(), owed).to_bytes())]
 }
 
-fn observe(app: &App, rec: &PendingPayment, status: &str, now: DateTime<Utc>) {
+fn observe(app: &Core, rec: &PendingPayment, status: &str, now: DateTime<Utc>) {
     let kind = match rec.kind {
         crate::domain::PaymentKind::Settlement => "settlement",
         crate::domain::PaymentKind::Installment => "installment",

@@ -6,7 +6,7 @@
 use super::callback::{self, CallbackState, Notify};
 use super::client::Client;
 use super::outcome::{handle, mark, Report, ReportStatus};
-use crate::app::App;
+use crate::core::Core;
 use crate::store::{OwedKind, PendingPayment, PendingStatus};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -23,7 +23,7 @@ pub const TEST_INTERVAL_ENV: &str = "REPAYBOT_TEST_RECONCILE_MS";
 
 /// One pass: returns the chats with something new to be told.
 pub async fn run_once(
-    app: &Arc<App>,
+    app: &Arc<Core>,
     client: &Client,
     query_after: chrono::Duration,
 ) -> Vec<String> {
@@ -61,7 +61,7 @@ pub async fn run_once(
 
 /// What a status answer (or its absence) does to an open payment.
 fn settle(
-    app: &App,
+    app: &Core,
     rec: &PendingPayment,
     answer: Result<Report>,
     now: DateTime<Utc>,
@@ -89,7 +89,7 @@ pub struct PaymentTasks {
 }
 
 /// Starts both on the current runtime when the gateway is `http` (None for the sandbox).
-pub async fn start(app: Arc<App>, notify: Notify) -> Result<Option<PaymentTasks>> {
+pub async fn start(app: Arc<Core>, notify: Notify) -> Result<Option<PaymentTasks>> {
     let settings = &app.settings.payments;
     let (Some(http), Some(secret)) = (settings.http.clone(), settings.secret.clone()) else {
         return Ok(None);
@@ -134,7 +134,7 @@ pub async fn start(app: Arc<App>, notify: Notify) -> Result<Option<PaymentTasks>
 }
 
 async fn reconcile_loop(
-    app: Arc<App>,
+    app: Arc<Core>,
     client: Client,
     notify: Notify,
     mut stopped: tokio::sync::watch::Receiver<bool>,
@@ -174,7 +174,7 @@ pub struct Background {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-pub fn start_in_thread(app: Arc<App>) -> Result<Option<Background>> {
+pub fn start_in_thread(app: Arc<Core>) -> Result<Option<Background>> {
     if app.settings.payments.gateway != super::GatewayKind::Http {
         return Ok(None);
     }

@@ -242,6 +242,7 @@ async fn handle(
     let reply = message::reminder(&app.flows, lang, &items, from < today);
     match deliver.deliver(&chat, &reply).await {
         Ok(()) => {
+            crate::ops::observe::reminder(store, &chat, account_id, &items, true, now);
             commit(app, account_id, state, |s| done(s, true))?;
             tracing::info!(account = account_id, chat = %chat, items = items.len(), "reminder sent");
             Ok(Outcome::Sent)
@@ -253,6 +254,7 @@ async fn handle(
         }
         Err(e) => {
             tracing::warn!(account = account_id, chat = %chat, "reminder delivery failed: {e:#}");
+            crate::ops::observe::reminder(store, &chat, account_id, &items, false, now);
             let retry = now + chrono::Duration::minutes(i64::from(rp.retry_minutes));
             commit(app, account_id, state, |s| {
                 if s.failures + 1 >= MAX_FAILURES {

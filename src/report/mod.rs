@@ -20,6 +20,16 @@ const REPLY_LOOKAHEAD_DAYS: u64 = 90;
 
 /// The report of `period` from the store's events and ledger.
 pub fn build(store: &Store, policy: &Policy, period: Period) -> Result<Report> {
+    build_with(store, policy, period, &mut |_| {}).map(|(r, _)| r)
+}
+
+/// `build`, calling `seen(at)` for each event read; also returns how many were read.
+pub fn build_with(
+    store: &Store,
+    policy: &Policy,
+    period: Period,
+    seen: &mut dyn FnMut(chrono::DateTime<Utc>),
+) -> Result<(Report, usize)> {
     let start = start_of(period.from);
     let end = start_of(
         period
@@ -27,9 +37,24 @@ pub fn build(store: &Store, policy: &Policy, period: Period) -> Result<Report> {
             .checked_add_days(Days::new(1 + REPLY_LOOKAHEAD_DAYS))
             .unwrap_or(period.to),
     );
-    let events = store.events_between(start, end)?;
+    let events = store.events_between_with(start, end, seen)?;
     let paid = |order: &str, due: NaiveDate| paid_by_due(store, policy, order, due);
-    Ok(compute::compute(&events, period, &paid))
+    Ok((compute::compute(&events, period, &paid), events.len()))
+}
+
+/// [`build_with`] behind a progress bar over the period's days (stderr; see ops/progress.rs),
+/// ending with a line of how many events were read and how long it took.
+pub fn build_showing_progress(store: &Store, policy: &Policy, period: Period) -> Result<Report> {
+    let days = (period.to - period.from).num_days().max(0) as u64 + 1;
+    let mut progress = crate::ops::progress::Progress::steps("report", days, "days");
+    let first = start_of(period.from);
+    let mut seen = |at: chrono::DateTime<Utc>| {
+        progress.set(((at - first).num_days().max(0) as u64 + 1).min(days));
+    };
+    let (report, events) = build_with(store, policy, period, &mut seen)?;
+    let (from, to) = (period.from, period.to);
+    progress.finish_steps(&format!("{events} events read for {from} to {to}"));
+    Ok(report)
 }
 
 /// The instant a shop-time day begins.

@@ -9,6 +9,7 @@
 //! |---------------|------------------------------------------------|----------------------------|
 //! | `events`      | UTC seconds (i64 BE, sign bit flipped), seq u64 BE | `{"v":1,"type":..,..}` |
 //! | `events_chat` | chat 0x00 the `events` key                     | empty: the chat's events   |
+//! | `events_first_reply` | ticket number (u64 BE)                  | empty: first reply recorded |
 //!
 //! A date range is one range scan of `events`; `forget_chat` is one prefix scan of
 //! `events_chat`; `prune_events` removes everything older than `[ops] keep_days`.
@@ -237,6 +238,16 @@ impl Store {
     /// Events recorded in `from ..= to` (whole seconds), oldest first. Records of an unknown
     /// version or shape are skipped (and counted in the log), never a failure of the report.
     pub fn events_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Recorded>> {
+        self.events_between_with(from, to, &mut |_| {})
+    }
+
+    /// `events_between`, calling `seen(at)` for each event read (a progress bar's position).
+    pub fn events_between_with(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        seen: &mut dyn FnMut(DateTime<Utc>),
+    ) -> Result<Vec<Recorded>> {
         let (events, _) = self.events_trees()?;
         let mut out = Vec::new();
         let mut skipped = 0usize;
@@ -248,6 +259,7 @@ impl Store {
                 serde_json::from_slice::<Record>(&value),
             ) {
                 (Some(at), Ok(r)) if r.v == EVENT_VERSION => {
+                    seen(at);
                     out.push(Recorded { at, event: r.event })
                 }
                 _ => skipped += 1,
@@ -292,6 +304,14 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Marks ticket `number` as answered by an agent: true the first time only (so its
+    /// `FirstAgentReply` event is recorded once, across restarts).
+    pub fn mark_first_reply(&self, number: u64) -> Result<bool> {
+        let tree = self.db.open_tree("events_first_reply")?;
+        let swapped = tree.compare_and_swap(number.to_be_bytes(), None::<&[u8]>, Some(&[][..]))?;
+        Ok(swapped.is_ok())
     }
 
     /// Whether the database answers a read (for `/healthz`).

@@ -120,6 +120,7 @@ impl Desk<'_> {
         if !changed.is_some_and(|(_, c)| c) {
             return Ok(Vec::new());
         }
+        crate::ops::observe::ticket_closed(&self.core.store, t, now);
         tracing::info!(chat = %t.chat, ticket = t.number, "customer left the ticket");
         let v = vars(&[("ticket_no", t.number.to_string())]);
         let key = if t.status == TicketStatus::Waiting {

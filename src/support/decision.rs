@@ -55,9 +55,11 @@ pub fn apply_decision(
     if let Some(number) = case_no {
         record_on_case(desk, number, &kind)?;
     }
+    observe(store, &t, &kind, now);
     if matches!(kind, DecisionKind::Approve { .. }) {
         // The customer confirms the plan with the bot, so the chat goes back to it.
         store.update_ticket(ticket, |t| crate::store::close_ticket(t, "agent", now))?;
+        crate::ops::observe::ticket_closed(store, &t, now);
     }
     let (key, v) = match &kind {
         DecisionKind::Approve {
@@ -109,4 +111,27 @@ fn record_on_case(desk: &Desk, number: u64, kind: &DecisionKind) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The decision's event for the report: a hardship case approved or rejected.
+fn observe(
+    store: &crate::store::Store,
+    t: &crate::store::Ticket,
+    kind: &DecisionKind,
+    now: DateTime<Utc>,
+) {
+    use crate::store::events::{AgreementKind, AgreementOutcome};
+    let outcome = match kind {
+        DecisionKind::Approve { .. } => AgreementOutcome::Approved,
+        DecisionKind::Reject { .. } => AgreementOutcome::Rejected,
+    };
+    let account = t.account_id.as_deref().unwrap_or("");
+    crate::ops::observe::agreement(
+        store,
+        Some(&t.chat),
+        account,
+        AgreementKind::Hardship,
+        outcome,
+        now,
+    );
 }

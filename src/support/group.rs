@@ -159,6 +159,7 @@ impl Desk<'_> {
                 caption: Some(say(caption.as_deref().unwrap_or(""))),
             }),
         }
+        crate::ops::observe::agent_replied(&self.core.store, t, now);
         tracing::info!(
             ticket = t.number,
             agent = msg.from.user_id,
@@ -298,6 +299,7 @@ impl Desk<'_> {
                 self.group_text("support.already_closed", &no),
             )]);
         }
+        crate::ops::observe::ticket_closed(&self.core.store, t, now);
         tracing::info!(
             ticket = t.number,
             agent = msg.from.user_id,

@@ -152,7 +152,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     let notify: crate::payments::callback::Notify = Arc::new(move |chat| {
         let _ = owed_tx.send(chat);
     });
-    let payments_app = Arc::clone(&app);
+    let payments_core = app.shared_core();
     let deliver = TelegramDeliver::new(sender.clone());
     let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
     let router = router::Router::new(
@@ -165,7 +165,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     );
     owed::deliver_left_over(&router.ctx()).await;
     // After the left-over replies, so a receipt is not sent by both.
-    let payments = crate::payments::reconcile::start(payments_app, notify).await?;
+    let payments = crate::payments::reconcile::start(payments_core, notify).await?;
     let owed_ctx = router.ctx();
     let owed_task = tokio::spawn(async move {
         while let Some(chat) = owed_rx.recv().await {
@@ -225,27 +225,28 @@ where
         let signal = shutdown_signal();
         futures_util::pin_mut!(signal);
         // Health (/healthz): alive while updates arrive, or while the listener runs without
-        // errors (an empty long poll yields nothing); a failing getUpdates stops the beat.
-        let mut beat = tokio::time::interval(std::time::Duration::from_secs(15));
-        let mut failing = false;
+        // errors (an empty long poll yields nothing); a failing getUpdates stops the beat until
+        // no error has come for longer than teloxide's longest back-off and a poll.
+        let mut beat = tokio::time::interval(crate::ops::health::beat_interval());
+        let mut last_error: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 () = &mut signal => {
                     tracing::info!("stop signal: finishing the turns in hand");
                     break;
                 }
-                _ = beat.tick() => if !failing {
+                _ = beat.tick() => if crate::ops::health::recovered(last_error) {
                     crate::ops::health::polled();
                 },
                 next = stream.next() => match next {
                     Some(Ok(update)) => {
-                        failing = false;
+                        last_error = None;
                         crate::ops::health::polled();
                         crate::ops::metrics::update(update_kind(&update));
                         router.route(update);
                     }
                     Some(Err(e)) => {
-                        failing = true;
+                        last_error = Some(tokio::time::Instant::now());
                         crate::ops::metrics::telegram_error("getUpdates");
                         tracing::warn!(error = ?e, "receiving updates failed");
                     }

@@ -89,7 +89,8 @@ impl TelegramSender {
                 };
                 async move { req.await }
             })
-            .await?;
+            .await
+            .inspect_err(|_| crate::ops::metrics::telegram_error("sendMessage"))?;
             if i == last && inline {
                 self.lock().keyboard.insert(chat_id, sent.id.0);
             }
@@ -103,7 +104,8 @@ impl TelegramSender {
                 let req = self.bot.send_document(chat, doc);
                 async move { req.await }
             })
-            .await?;
+            .await
+            .inspect_err(|_| crate::ops::metrics::telegram_error("sendDocument"))?;
         }
         Ok(())
     }

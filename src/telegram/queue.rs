@@ -49,7 +49,12 @@ pub fn bounded<T>(capacity: usize) -> (JobQueue<T>, Jobs<T>) {
 
 impl<T> JobQueue<T> {
     pub fn push(&self, job: T) -> Pushed<T> {
-        match self.tx.try_send(job) {
+        crate::ops::metrics::replies_queued_by(1);
+        let pushed = self.tx.try_send(job);
+        if pushed.is_err() {
+            crate::ops::metrics::replies_queued_by(-1);
+        }
+        match pushed {
             Ok(()) => Pushed::Queued,
             Err(mpsc::error::TrySendError::Full(job)) => Pushed::Full {
                 job,
@@ -65,6 +70,7 @@ impl<T> Jobs<T> {
     /// full spell: a later overflow gets a new notice.
     pub async fn next(&mut self) -> Option<T> {
         let job = self.rx.recv().await?;
+        crate::ops::metrics::replies_queued_by(-1);
         if self.rx.is_empty() {
             self.noticed.store(false, Ordering::SeqCst);
         }
@@ -73,5 +79,12 @@ impl<T> Jobs<T> {
 
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
+    }
+}
+
+impl<T> Drop for Jobs<T> {
+    /// Jobs left behind by a worker that stops no longer wait (`repaybot_replies_queued`).
+    fn drop(&mut self) {
+        crate::ops::metrics::replies_queued_by(-(self.rx.len() as i64));
     }
 }

@@ -158,6 +158,7 @@ async fn is_member(ctx: &Ctx, relay: &Relay, user: UserId) -> Option<bool> {
             Some(is)
         }
         Err(e) => {
+            crate::ops::metrics::telegram_error("getChatMember");
             tracing::warn!(user = user.0, error = %e, "getChatMember failed");
             None
         }
@@ -248,6 +249,7 @@ async fn create_topic(ctx: &Ctx, relay: &Relay, ticket: u64, name: String) -> Ve
     let thread = match created {
         Ok(topic) => topic.thread_id.0 .0,
         Err(e) => {
+            crate::ops::metrics::telegram_error("createForumTopic");
             tracing::warn!(ticket, error = %e, "createForumTopic failed");
             return Vec::new();
         }
@@ -283,6 +285,7 @@ async fn send_group_text(
     match sent {
         Ok(m) => Some(m.id.0),
         Err(e) => {
+            crate::ops::metrics::telegram_error("sendMessage");
             tracing::warn!(thread = thread_id, error = %e, "message to the group failed");
             None
         }
@@ -346,7 +349,14 @@ async fn send_file(
         };
         req
     })
-    .await?;
+    .await
+    .inspect_err(|_| {
+        let method = match file.kind {
+            FileKind::Photo => "sendPhoto",
+            FileKind::Document => "sendDocument",
+        };
+        crate::ops::metrics::telegram_error(method);
+    })?;
     Ok(sent.id.0)
 }
 

@@ -73,6 +73,10 @@ struct Inner {
     keyboards: HashMap<i64, bool>,
     calls: Vec<Call>,
     webhook: Option<Value>,
+    /// `getUpdates` answers 502 Bad Gateway while set (Telegram unreachable).
+    updates_down: bool,
+    /// Private chats that blocked the bot: sends to them answer 403.
+    blocked: std::collections::HashSet<i64>,
     /// Support-group side (tests/it/fake_telegram.rs `group_*`): forum groups and their topics,
     /// members' statuses (`getChatMember`), messages by id (for `reply_to_message`).
     groups: GroupState,
@@ -132,6 +136,20 @@ impl FakeTelegram {
             shared,
             _stop: stop,
         }
+    }
+
+    /// While `down`, `getUpdates` fails with 502 (the Bot API unreachable); other methods work.
+    pub fn set_updates_down(&self, down: bool) {
+        self.shared
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .updates_down = down;
+    }
+
+    /// The customer `chat` blocks the bot: messages to it answer 403 Forbidden.
+    pub fn block(&self, chat: i64) {
+        self.lock().blocked.insert(chat);
     }
 
     pub fn url(&self) -> String {
@@ -348,6 +366,14 @@ async fn api(
     let method = method.to_ascii_lowercase();
     let params = parse_params(&headers, &body);
     if method == "getupdates" {
+        if shared
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .updates_down
+        {
+            return err(502, "Bad Gateway");
+        }
         return get_updates(&shared, &params).await;
     }
     let response = answer(&shared, &method, &params);
@@ -457,6 +483,9 @@ fn answer(shared: &Shared, method: &str, p: &Value) -> Result<Value, (u16, Strin
             let Some(chat) = p["chat_id"].as_i64() else {
                 return Err((400, "Bad Request: chat not found".into()));
             };
+            if inner.blocked.contains(&chat) {
+                return Err((403, "Forbidden: bot was blocked by the user".into()));
+            }
             inner.next_message += 1;
             let id = inner.next_message;
             let mut m = json!({ "message_id": id, "date": 1_764_000_000,

@@ -5,6 +5,8 @@ mod deploy;
 mod events;
 mod metrics;
 mod progress;
+mod recorded;
 mod report;
 pub mod serve;
+mod serve_counts;
 mod wired;

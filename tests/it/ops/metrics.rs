@@ -184,3 +184,41 @@ async fn healthz_follows_polling_webhook_and_store() {
     health.webhook_set(false);
     assert_eq!(status(addr).await.0, 503);
 }
+
+#[tokio::test]
+async fn jobs_waiting_in_a_chat_queue_are_counted_in_replies_queued() {
+    let gauge = || {
+        repaybot::ops::metrics::global()
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix("repaybot_replies_queued "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let (queue, mut jobs) = repaybot::telegram::queue::bounded::<u32>(10);
+    for job in 0..3 {
+        assert!(matches!(
+            queue.push(job),
+            repaybot::telegram::queue::Pushed::Queued
+        ));
+    }
+    // Other tests' queues only add to the process-wide gauge while this one holds three.
+    assert!(gauge() >= 3.0, "{}", gauge());
+    assert_eq!(jobs.next().await, Some(0));
+    drop(jobs);
+    assert!(gauge() >= 0.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn polling_counts_as_working_again_only_long_after_its_last_error() {
+    use repaybot::ops::health::{recovered, RECOVERED_AFTER};
+    assert!(recovered(None));
+    let failed = tokio::time::Instant::now();
+    tokio::time::advance(std::time::Duration::from_secs(64 + 27)).await;
+    assert!(
+        !recovered(Some(failed)),
+        "inside the longest back-off and a hung poll"
+    );
+    tokio::time::advance(RECOVERED_AFTER).await;
+    assert!(recovered(Some(failed)));
+}

@@ -115,3 +115,134 @@ fn import_command_says_how_many_rows_and_how_long() {
         format!("{name}: 2 added, 0 unchanged\n")
     );
 }
+
+#[test]
+fn counted_steps_off_a_terminal_print_a_line_per_tenth_and_what_was_done() {
+    let buf = Buffer::default();
+    let mut p = Progress::steps_to_writer(
+        "nlu eval --cv 5",
+        5,
+        "folds",
+        Box::new(buf.clone()),
+        false,
+        Duration::ZERO,
+    );
+    for fold in 1..=5 {
+        p.set(fold);
+    }
+    p.finish_steps("5 folds, 3712 messages");
+    let text = buf.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert_eq!(lines[0], "nlu eval --cv 5: 20% (1/5 folds)");
+    assert_eq!(lines[4], "nlu eval --cv 5: 100% (5/5 folds)");
+    assert!(
+        lines[5].starts_with("nlu eval --cv 5: 5 folds, 3712 messages in 0."),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_quick_counted_run_shows_no_bar_only_its_closing_line() {
+    for terminal in [false, true] {
+        let buf = Buffer::default();
+        let quiet = Duration::from_secs(3600);
+        let mut p =
+            Progress::steps_to_writer("report", 30, "days", Box::new(buf.clone()), terminal, quiet);
+        p.set(10);
+        p.set(30);
+        p.finish_steps("12 events read for 2026-11-01 to 2026-11-30");
+        let text = buf.text();
+        assert!(
+            text.starts_with("report: 12 events read for 2026-11-01 to 2026-11-30 in 0.")
+                && text.lines().count() == 1
+                && !text.contains('\r'),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn report_and_cross_validation_commands_end_with_what_they_did_and_how_long() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_repaybot");
+    let data = dir.path().join("data");
+    let out = std::process::Command::new(bin)
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--today",
+            "2026-11-21",
+        ])
+        .args([
+            "report",
+            "--json",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-21",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("report: 0 events read for 2026-11-01 to 2026-11-21 in "),
+        "{err}"
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("stdout is only the JSON");
+    // Cross-validation over a small copy of the training data (fast), fold by fold.
+    let dialogs = dir.path().join("dialogs");
+    copy_dir(std::path::Path::new("dialogs"), &dialogs);
+    let train = dialogs.join("nlu").join("train");
+    for f in std::fs::read_dir(&train).unwrap() {
+        let path = f.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let few: Vec<&str> = text.lines().take(40).collect();
+        std::fs::write(&path, few.join("\n") + "\n").unwrap();
+    }
+    let out = std::process::Command::new(bin)
+        .args([
+            "nlu",
+            "eval",
+            "--cv",
+            "3",
+            "--dir",
+            dialogs.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    // Plain lines per fold only when it ran longer than two seconds (a loaded machine).
+    let (last, before) = err
+        .trim_end()
+        .lines()
+        .collect::<Vec<_>>()
+        .split_last()
+        .map(|(l, b)| (*l, b.to_vec()))
+        .unwrap();
+    assert!(
+        last.starts_with("nlu eval --cv 3: 3 folds, 160 messages in "),
+        "{err}"
+    );
+    assert!(
+        before
+            .iter()
+            .all(|l| l.starts_with("nlu eval --cv 3: ") && l.ends_with(" folds)")),
+        "{err}"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}

@@ -76,13 +76,17 @@ fn an_open_payment_is_asked_about_after_two_minutes_and_expires_after_pending_mi
     let rt = tokio::runtime::Runtime::new().unwrap();
     let after = Duration::minutes(QUERY_AFTER_MINUTES);
     clock.set(start() + Duration::minutes(1));
-    assert!(rt.block_on(run_once(&app, &client, after)).is_empty());
+    assert!(rt
+        .block_on(run_once(&app.shared_core(), &client, after))
+        .is_empty());
     assert_eq!(api.status_calls(), 0, "not asked before two minutes");
     clock.set(start() + Duration::minutes(3));
-    assert!(rt.block_on(run_once(&app, &client, after)).is_empty());
+    assert!(rt
+        .block_on(run_once(&app.shared_core(), &client, after))
+        .is_empty());
     assert_eq!(api.status_calls(), 1);
     clock.set(start() + Duration::minutes(31));
-    let told = rt.block_on(run_once(&app, &client, after));
+    let told = rt.block_on(run_once(&app.shared_core(), &client, after));
     assert_eq!(told, vec!["tg:8801".to_string()]);
     let rec = app.store.pending_payment("C-rec-1").unwrap().unwrap();
     assert_eq!(rec.status, PendingStatus::Expired);
@@ -96,7 +100,7 @@ fn an_open_payment_is_asked_about_after_two_minutes_and_expires_after_pending_mi
     );
     // An expired payment is not asked about again; money arriving later is still applied.
     let calls = api.status_calls();
-    rt.block_on(run_once(&app, &client, after));
+    rt.block_on(run_once(&app.shared_core(), &client, after));
     assert_eq!(api.status_calls(), calls);
     let late = Report {
         payment_id: "C-rec-1".into(),
@@ -131,7 +135,7 @@ fn a_status_answer_that_is_not_signed_is_not_believed() {
     api.unsign_status();
     let rt = tokio::runtime::Runtime::new().unwrap();
     clock.set(start() + Duration::minutes(5));
-    rt.block_on(run_once(&app, &client, Duration::minutes(2)));
+    rt.block_on(run_once(&app.shared_core(), &client, Duration::minutes(2)));
     assert_eq!(api.status_calls(), 1, "it was asked");
     let rec = app.store.pending_payment("C-rec-1").unwrap().unwrap();
     assert_eq!(
