@@ -2,8 +2,9 @@
 //! account's bill that fill session vars and return an outcome. Money logic stays in the domain;
 //! every line of text is a template from dialogs/ rendered here.
 
+use super::pay_plan::{PayPlan, PlanLine};
 use crate::dialog::{Flows, Lang};
-use crate::domain::{Account, AccountBill, OrderView};
+use crate::domain::{Account, AccountBill, OrderView, PaymentKind};
 use std::collections::BTreeMap;
 
 type Vars = BTreeMap<String, String>;
@@ -380,19 +381,23 @@ impl ActionCtx<'_> {
         "ok"
     }
 
-    /// One plan line per order: `order_id TAB amount TAB kind TAB payments-so-far`.
-    fn plan_line(&self, o: &OrderView, amount: crate::domain::Money, kind: &str) -> String {
-        format!(
-            "{}\t{}\t{}\t{}",
-            o.order.id,
+    /// The plan line of paying `amount` of `kind` on order `o` (its payments counted now).
+    fn plan_line(
+        &self,
+        o: &OrderView,
+        amount: crate::domain::Money,
+        kind: crate::domain::PaymentKind,
+    ) -> PlanLine {
+        PlanLine {
+            order_id: o.order.id.clone(),
             amount,
             kind,
-            (self.payment_count)(&o.order.id)
-        )
+            seen: (self.payment_count)(&o.order.id),
+        }
     }
 
     fn quote_bill(&self, vars: &mut Vars) -> &'static str {
-        let mut plan = Vec::new();
+        let mut plan = PayPlan::default();
         let mut lines = Vec::new();
         let mut total = crate::domain::Money::ZERO;
         for o in self.active() {
@@ -403,15 +408,16 @@ impl ActionCtx<'_> {
             let mut v = Self::order_line_vars(o);
             set(&mut v, "amount", amount);
             lines.push(self.line("repay.plan_line", &v));
-            plan.push(self.plan_line(o, amount, "installment"));
+            plan.lines
+                .push(self.plan_line(o, amount, PaymentKind::Installment));
             total += amount;
         }
-        if plan.is_empty() {
+        if plan.lines.is_empty() {
             return "nothing_due";
         }
         set(vars, "pay_amount", total);
         set(vars, "pay_lines", lines.join("\n"));
-        set(vars, "pay_plan", plan.join("\n"));
+        set(vars, "pay_plan", plan.encode());
         "ok"
     }
 
@@ -437,7 +443,8 @@ impl ActionCtx<'_> {
         set(&mut v, "amount", amount);
         set(vars, "pay_amount", amount);
         set(vars, "pay_lines", self.line("repay.plan_line", &v));
-        set(vars, "pay_plan", self.plan_line(o, amount, "installment"));
+        let line = self.plan_line(o, amount, PaymentKind::Installment);
+        set(vars, "pay_plan", line.encode());
         "ok"
     }
 
@@ -488,7 +495,8 @@ impl ActionCtx<'_> {
         set(vars, "settle_fee_total", q.settlement_fee);
         set(vars, "settle_waived", q.waived_fees);
         set(vars, "pay_amount", q.total);
-        set(vars, "pay_plan", self.plan_line(o, q.total, "settlement"));
+        let line = self.plan_line(o, q.total, PaymentKind::Settlement);
+        set(vars, "pay_plan", line.encode());
         "ok"
     }
 
@@ -639,10 +647,10 @@ impl ActionCtx<'_> {
     }
 
     /// Whether a payment of one of the plan's items (order, amount, kind) is still waiting.
-    pub(super) fn same_pending(&self, plan: &str) -> bool {
+    pub(super) fn same_pending(&self, plan: &PayPlan) -> bool {
         let open = (self.open_payments)();
-        plan.lines()
-            .map(|l| l.rsplit_once('\t').map_or(l, |(item, _)| item))
-            .any(|item| open.iter().any(|p| p.item == item))
+        plan.items()
+            .iter()
+            .any(|item| open.iter().any(|p| &p.item == item))
     }
 }

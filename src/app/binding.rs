@@ -6,6 +6,7 @@
 
 use super::actions::{set, ActionCtx};
 use super::effects::{EffectCtx, Event};
+use super::pay_plan::PayPlan;
 use crate::dialog::Lang;
 use crate::store::{BindSubject, Owed, OwedKind};
 use anyhow::Result;
@@ -57,7 +58,10 @@ impl ActionCtx<'_> {
     /// Before paying: did this chat pay the same (order, amount, kind) a few minutes ago? A lost
     /// receipt and a retry look exactly like this; a different amount or a settlement does not.
     pub(super) fn recent_payment(&self, vars: &mut Vars) -> &'static str {
-        let plan = vars.get("pay_plan").cloned().unwrap_or_default();
+        // An unreadable plan is refused by the payment itself (`bad_plan`).
+        let Ok(plan) = PayPlan::parse(vars.get("pay_plan").map_or("", String::as_str)) else {
+            return "ok";
+        };
         if self.same_pending(&plan) {
             return "pending";
         }
@@ -65,8 +69,8 @@ impl ActionCtx<'_> {
             return "ok";
         };
         let same = plan
-            .lines()
-            .map(|l| l.rsplit_once('\t').map_or(l, |(item, _)| item))
+            .items()
+            .iter()
             .any(|item| last.items.iter().any(|i| i == item));
         if !same {
             return "ok";

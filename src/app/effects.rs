@@ -1,8 +1,9 @@
 //! Performing the effects a dialog step asks for: payments through the gateway, binding, auto-debit
 //! settings and tickets. Each is durable before its event tells the customer it happened.
 
+use super::pay_plan::PayPlan;
 use super::App;
-use crate::domain::{Account, Money, Payment, PaymentKind};
+use crate::domain::{Account, Payment, PaymentKind};
 use crate::payments::{self, Charge, Gateway, Started};
 use crate::store::{LastPaid, NewTicket, Owed, OwedKind, PaymentOutcome, TicketReason};
 use crate::store::{PendingPayment, PendingStatus};
@@ -169,19 +170,17 @@ fn pay_lines(
         return Ok(("payment_later".into(), failure("no_gateway")));
     };
     let mut pending = Vec::new();
-    for line in plan.lines() {
-        let parts: Vec<&str> = line.split('\t').collect();
-        let [order_id, amount, kind, _seen] = parts[..] else {
-            return Ok(("payment_failed".into(), failure("bad_plan")));
-        };
+    let Ok(plan) = PayPlan::parse(plan) else {
+        return Ok(("payment_failed".into(), failure("bad_plan")));
+    };
+    for planned in &plan.lines {
+        let (order_id, amount, kind) = (planned.order_id.as_str(), planned.amount, planned.kind);
+        let line = planned.encode();
         let owned = ctx
             .app
             .store
             .order(order_id)?
             .is_some_and(|o| o.data.account_id == account.id);
-        let Ok(amount) = Money::parse_positive(amount) else {
-            return Ok(("payment_failed".into(), failure("bad_plan")));
-        };
         if !owned {
             return Ok(("payment_failed".into(), failure("bad_plan")));
         }
@@ -191,11 +190,6 @@ fn pay_lines(
             // new quote (a new confirm turn); the same confirm twice starts one payment.
             Gateway::Http { .. } => format!("http|{}|{line}|{}", ctx.chat, ctx.confirm_turn),
         };
-        let kind = if kind == "settlement" {
-            PaymentKind::Settlement
-        } else {
-            PaymentKind::Installment
-        };
         let payment = Payment {
             id: ctx.app.store.new_payment_id(&account.id, ctx.today)?,
             amount,
@@ -204,11 +198,11 @@ fn pay_lines(
         };
         let origin = format!("chat:{}:sandbox", ctx.chat);
         let receipt = format!("{}  {order_id}  ¥{amount}", payment.id);
-        let item = line.rsplit_once('\t').map_or(line, |(item, _)| item);
-        let writes = receipt_writes(ctx, &payment.id, item, &receipt, receipts);
+        let item = planned.item();
+        let writes = receipt_writes(ctx, &payment.id, &item, &receipt, receipts);
         let charge = Charge {
             order_id,
-            pending: pending_record(ctx, account, order_id, &payment, item),
+            pending: pending_record(ctx, account, order_id, &payment, &item),
             description: description(ctx, order_id, &payment),
             payment: payment.clone(),
             key: &key,

@@ -12,6 +12,7 @@ mod names;
 mod negotiation;
 mod negotiation_effects;
 mod owed;
+pub mod pay_plan;
 mod privacy;
 mod reminder_effects;
 mod support_turns;

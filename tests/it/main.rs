@@ -18,6 +18,7 @@ mod nlu_traffic;
 mod one_clock;
 mod ops;
 mod overdue_help;
+mod pay_plan;
 mod payment_ids;
 mod payments;
 mod receipts;
