@@ -14,6 +14,7 @@ mod negotiation_effects;
 mod owed;
 pub mod pay_plan;
 mod privacy;
+mod quotes;
 mod reminder_effects;
 mod support_turns;
 
