@@ -77,7 +77,15 @@ fn in_serve_each_customer_update_costs_one_blocking_hop() {
     let fake = crate::fake_telegram::FakeTelegram::start(token);
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repaybot"))
+    /// Stops the bot however the test ends.
+    struct Bot(std::process::Child);
+    impl Drop for Bot {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let bot = Bot(Command::new(env!("CARGO_BIN_EXE_repaybot"))
         .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
         .args(["--today", "2026-11-21", "serve", "--api-url", &fake.url()])
         .env("REPAYBOT_METRICS_LISTEN", &addr)
@@ -87,7 +95,7 @@ fn in_serve_each_customer_update_costs_one_blocking_hop() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
     let metric = |text: &str, name: &str| -> f64 {
         text.lines()
@@ -105,10 +113,7 @@ fn in_serve_each_customer_update_costs_one_blocking_hop() {
         assert!(!got.is_empty(), "chat {chat} got no reply");
     }
     let (_, text) = try_get(&addr, "/metrics").unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    drop(bot);
     assert_eq!(metric(&text, "repaybot_blocking_hops_total"), 3.0, "{text}");
     assert!(metric(&text, "repaybot_store_flushes ") >= 3.0, "{text}");
 }

@@ -59,6 +59,14 @@ fn serve(dir: &Path, fake: &FakeTelegram, run: u32) -> Served {
     Served { child, addr, log }
 }
 
+impl Drop for Served {
+    /// A failed assertion must not leave the bot running (after `stop` this finds it exited).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Served {
     fn stop(mut self) -> String {
         let _ = Command::new("kill")
