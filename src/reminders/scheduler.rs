@@ -50,6 +50,9 @@ pub struct PassReport {
     pub empty: usize,
     /// No chat bound to the account, or one the front end cannot reach: nothing sent, day marked.
     pub no_chat: usize,
+    /// The chat is marked undeliverable (the bot blocked by the user, the chat gone): nothing
+    /// sent, day marked, never retried.
+    pub blocked: usize,
     /// Due inside the quiet hours: moved to their end.
     pub quiet: usize,
     /// Delivery failed (retried later, or given up for the day after three tries).
@@ -131,6 +134,7 @@ enum Outcome {
     Sent,
     Empty,
     NoChat,
+    Blocked,
     Quiet,
     Failed,
     /// The index entry was stale or the state changed under us: nothing to do.
@@ -142,6 +146,7 @@ fn count(r: &mut PassReport, o: Outcome) {
         Outcome::Sent => r.sent += 1,
         Outcome::Empty => r.empty += 1,
         Outcome::NoChat => r.no_chat += 1,
+        Outcome::Blocked => r.blocked += 1,
         Outcome::Quiet => r.quiet += 1,
         Outcome::Failed => r.failed += 1,
         Outcome::Skipped => {}
@@ -238,6 +243,11 @@ async fn handle(
         commit(app, account_id, state, |s| done(s, false))?;
         return Ok(Outcome::NoChat);
     };
+    if store.blocked_since(&chat)?.is_some() {
+        tracing::info!(account = account_id, chat = %chat, "reminder due but the chat is undeliverable");
+        commit(app, account_id, state, |s| done(s, false))?;
+        return Ok(Outcome::Blocked);
+    }
     let lang = app.chat_lang(&chat);
     let reply = message::reminder(&app.flows, lang, &items, from < today);
     match deliver.deliver(&chat, &reply).await {
@@ -318,6 +328,7 @@ pub async fn run(
                         sent = r.sent,
                         empty = r.empty,
                         no_chat = r.no_chat,
+                        blocked = r.blocked,
                         quiet = r.quiet,
                         failed = r.failed,
                         "reminder pass"

@@ -58,6 +58,7 @@
 
 mod agreements;
 mod bind_guard;
+mod blocked;
 mod cases;
 mod chat_records;
 pub mod events;

@@ -27,6 +27,7 @@ mod secrets;
 mod support;
 mod telegram_e2e;
 mod telegram_limits;
+mod telegram_outbound;
 mod telegram_units;
 mod tidy;
 mod transcripts;
