@@ -102,6 +102,8 @@ pub async fn run_once_with(
         ..PassReport::default()
     };
     let mut changed = false;
+    // Sends are spaced `pace` apart from start to start (a send's own time counts).
+    let mut next = tokio::time::Instant::now();
     for (at, account_id) in due {
         let outcome = handle(app, deliver, &account_id, at, now).await;
         match outcome {
@@ -110,7 +112,8 @@ pub async fn run_once_with(
                 count(&mut report, o);
                 if o == Outcome::Sent {
                     if let Some(pace) = opts.pace {
-                        tokio::time::sleep(pace).await;
+                        next = (next + pace).max(tokio::time::Instant::now());
+                        tokio::time::sleep_until(next).await;
                     }
                 }
             }
