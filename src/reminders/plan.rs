@@ -4,9 +4,9 @@
 //! from raw schedule fields; no clock, no I/O.
 
 use crate::domain::{InstallmentStatus, Money, OrderView};
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The operator's reminder settings (`[reminders]` in the config file), SPEC 4.10 defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -360,4 +360,46 @@ pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
         hour += 12;
     }
     NaiveTime::from_hms_opt(hour, minute, 0)
+}
+
+/// When each of a day's wakes (earliest first) can really go at `per_second` messages a second,
+/// never before its own wake: a crowded second's overflow moves on to the next second with room,
+/// in the order given (earliest due first). `allowed(key, at)` moves an instant out of the
+/// wake's quiet hours (to their end); a wake moved there takes the first free second from then
+/// without holding up the wakes after it.
+pub fn spread<K>(
+    wakes: &[(DateTime<Utc>, K)],
+    per_second: u32,
+    allowed: impl Fn(&K, DateTime<Utc>) -> DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let per_second = per_second.max(1);
+    let mut used: HashMap<i64, u32> = HashMap::new();
+    let mut cursor: Option<DateTime<Utc>> = None;
+    let mut out = Vec::with_capacity(wakes.len());
+    let free_from = |used: &mut HashMap<i64, u32>, mut at: DateTime<Utc>| {
+        while used.get(&at.timestamp()).is_some_and(|n| *n >= per_second) {
+            at += chrono::Duration::seconds(1);
+        }
+        *used.entry(at.timestamp()).or_default() += 1;
+        at
+    };
+    for (wake, key) in wakes {
+        let at = cursor.map_or(*wake, |c| c.max(*wake));
+        let mut slot = at;
+        while used
+            .get(&slot.timestamp())
+            .is_some_and(|n| *n >= per_second)
+        {
+            slot += chrono::Duration::seconds(1);
+        }
+        let moved = allowed(key, slot);
+        if moved == slot {
+            *used.entry(slot.timestamp()).or_default() += 1;
+            cursor = Some(slot);
+            out.push(slot);
+        } else {
+            out.push(free_from(&mut used, moved));
+        }
+    }
+    out
 }

@@ -95,16 +95,15 @@ pub async fn run_once_with(
     now: DateTime<Utc>,
     opts: &PassOptions,
 ) -> Result<PassReport> {
-    let due = index::due_accounts(&app.store, now, opts.max_accounts)?;
-    let mut report = PassReport {
-        due: due.len(),
-        more: due.len() >= opts.max_accounts,
-        ..PassReport::default()
-    };
+    let mut report = PassReport::default();
     let mut changed = false;
     // Sends are spaced `pace` apart from start to start (a send's own time counts).
     let mut next = tokio::time::Instant::now();
-    for (at, account_id) in due {
+    // The due index is read as a stream, never collected (a handled account's next wake is
+    // after `now`, so it does not come round again).
+    for entry in index::due(&app.store, now).take(opts.max_accounts) {
+        let (at, account_id) = entry?;
+        report.due += 1;
         let outcome = handle(app, deliver, &account_id, at, now).await;
         match outcome {
             Ok(o) => {
@@ -123,6 +122,7 @@ pub async fn run_once_with(
             }
         }
     }
+    report.more = report.due >= opts.max_accounts;
     if changed {
         // sled's `flush_async` waits for the background flusher (up to 500 ms); a blocking
         // flush on the blocking pool is done in milliseconds and keeps the runtime free.
@@ -196,14 +196,7 @@ async fn handle(
     let tz = super::tz_of(&account);
     let local = now.with_timezone(&tz);
     if rp.is_quiet(local.time()) {
-        let mut end = local.date_naive().and_time(rp.quiet_end_time());
-        if end <= local.naive_local() {
-            end += chrono::Duration::days(1);
-        }
-        let at = end
-            .and_local_timezone(tz)
-            .earliest()
-            .map_or(now + chrono::Duration::hours(1), |l| l.with_timezone(&Utc));
+        let at = out_of_quiet(rp, tz, now);
         commit(app, account_id, state, |s| RemindState {
             wake: Some(Wake {
                 at,
@@ -286,6 +279,77 @@ async fn handle(
     }
 }
 
+/// A wake later than this behind its own time is spread (one pass sends a minute's worth).
+pub const SPREAD_AFTER: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The end of the quiet hours after `at` when `at` is inside them, else `at`.
+fn out_of_quiet(rp: &super::RemindPolicy, tz: chrono_tz::Tz, at: DateTime<Utc>) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz);
+    if !rp.is_quiet(local.time()) {
+        return at;
+    }
+    let mut end = local.date_naive().and_time(rp.quiet_end_time());
+    if end <= local.naive_local() {
+        end += chrono::Duration::days(1);
+    }
+    end.and_local_timezone(tz)
+        .earliest()
+        .map_or(at + chrono::Duration::hours(1), |l| l.with_timezone(&Utc))
+}
+
+/// Spreads the next 24 hours' wakes over the allowed hours when they cannot all be sent at their
+/// time within `messages_per_second` (some would wait more than [`SPREAD_AFTER`]): each wake
+/// moves to the second it can really go, earliest due first, none inside its quiet hours.
+/// Returns how many moved. Not flushed.
+pub fn spread_day(app: &App, now: DateTime<Utc>) -> Result<usize> {
+    let rp = &app.settings.reminders;
+    let until = now + chrono::Duration::hours(24);
+    let mut wakes = Vec::new();
+    for entry in app.store.remind_wakes(None, until) {
+        let (at, account_id) = entry?;
+        let tz = match app.store.account(&account_id)? {
+            Some(a) => super::tz_of(&a.data),
+            None => crate::clock::HOUSE_TZ,
+        };
+        // A wake already past is due now.
+        wakes.push((at.max(now), (at, account_id, tz)));
+    }
+    let slots = plan::spread(&wakes, rp.messages_per_second, |(_, _, tz), at| {
+        out_of_quiet(rp, *tz, at)
+    });
+    let late = wakes
+        .iter()
+        .zip(&slots)
+        .any(|((due, _), slot)| *slot - *due > SPREAD_AFTER);
+    if !late {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    for ((due, (at, account_id, _)), slot) in wakes.iter().zip(slots) {
+        if slot == *due {
+            continue;
+        }
+        let old = index::load(&app.store, account_id)?;
+        let Some(wake) = old.wake.clone().filter(|w| w.at == *at) else {
+            continue;
+        };
+        let new = RemindState {
+            wake: Some(Wake { at: slot, ..wake }),
+            ..old.clone()
+        };
+        if index::swap(&app.store, account_id, &old, &new)? {
+            moved += 1;
+        }
+    }
+    app.store.flush()?;
+    tracing::info!(
+        planned = wakes.len(),
+        moved,
+        "reminders spread over the allowed hours"
+    );
+    Ok(moved)
+}
+
 /// The coming day's planned reminders against what can be sent inside the allowed hours.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DayLoad {
@@ -320,6 +384,9 @@ pub async fn run(
     loop {
         let now = clock.now();
         if checked.is_none_or(|c| now - c >= chrono::Duration::hours(1)) {
+            if let Err(e) = spread_day(&app, now) {
+                tracing::error!("spreading the day's reminders failed: {e:#}");
+            }
             warn_if_over_capacity(&app, now);
             checked = Some(now);
         }

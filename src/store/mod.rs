@@ -67,6 +67,7 @@ pub mod kept_messages;
 mod outbox;
 mod privacy;
 mod records;
+pub mod remind_index;
 mod tickets;
 mod writes;
 

@@ -117,8 +117,11 @@ impl Limiter {
         }
         match priority {
             Priority::Reply => {
-                let at = self.bucket().reserve(Instant::now());
-                tokio::time::sleep_until(at.into()).await;
+                let now = Instant::now();
+                let at = self.bucket().reserve(now);
+                if at > now {
+                    tokio::time::sleep_until(at.into()).await;
+                }
             }
             Priority::Proactive => loop {
                 let taken = self.bucket().try_take(Instant::now(), self.keep);

@@ -22,6 +22,7 @@ mod receipts;
 mod reminders;
 mod reminders_plan;
 mod reminders_restart;
+mod reminders_spread;
 mod same_day;
 mod secrets;
 mod support;
