@@ -27,6 +27,10 @@ pub struct RemindPolicy {
     pub pause_days: u32,
     /// Minutes before a failed delivery is tried again (three tries a day).
     pub retry_minutes: u32,
+    /// Send reminders as Telegram paid broadcasts (`allow_paid_broadcast`): up to 1,000 a
+    /// second outside the free limit of about 30, for 0.1 Telegram Stars per message, taken
+    /// from the bot's balance. `messages_per_second` may then be up to 1,000.
+    pub paid_broadcast: bool,
 }
 
 impl Default for RemindPolicy {
@@ -40,6 +44,7 @@ impl Default for RemindPolicy {
             messages_per_second: 30,
             pause_days: 30,
             retry_minutes: 10,
+            paid_broadcast: false,
         }
     }
 }
@@ -72,7 +77,9 @@ impl RemindPolicy {
         if self.overdue_days.iter().any(|d| *d == 0 || *d > 365) {
             p.push("reminders.overdue_days must list 1 to 365 days".into());
         }
-        if !(1..=30).contains(&self.messages_per_second) {
+        if self.paid_broadcast && !(1..=1000).contains(&self.messages_per_second) {
+            p.push("reminders.messages_per_second must be 1 to 1000 (paid broadcasts)".into());
+        } else if !self.paid_broadcast && !(1..=30).contains(&self.messages_per_second) {
             p.push("reminders.messages_per_second must be 1 to 30 (Telegram's limit)".into());
         }
         if !(1..=365).contains(&self.pause_days) {

@@ -425,12 +425,14 @@ pub async fn run(
     Ok(())
 }
 
-/// Until the first wake in the index, between one second and one minute (a reschedule from a
-/// chat turn may add an earlier wake at any time).
+/// Until the first wake in the index, between 100 ms and one minute (a reschedule from a chat
+/// turn may add an earlier wake at any time; spread wakes follow each other second by second).
 fn next_wait(app: &App, now: DateTime<Utc>) -> Duration {
     let first = index::first_wake(&app.store).ok().flatten();
-    let secs = first.map_or(60, |at| (at - now).num_seconds().clamp(1, 60));
-    Duration::from_secs(secs as u64)
+    let millis = first.map_or(60_000, |at| {
+        (at - now).num_milliseconds().clamp(100, 60_000)
+    });
+    Duration::from_millis(millis as u64)
 }
 
 fn warn_if_over_capacity(app: &App, now: DateTime<Utc>) {

@@ -24,7 +24,13 @@ pub enum Priority {
     Reply,
     /// A reminder or a notice nobody is waiting for: only the capacity replies leave.
     Proactive,
+    /// A reminder sent as a paid broadcast (`allow_paid_broadcast`): outside the free overall
+    /// budget, up to 1,000 a second (Telegram charges 0.1 Stars per message).
+    PaidBroadcast,
 }
+
+/// Paid broadcasts Telegram allows per second.
+const PAID_PER_SEC: f64 = 1000.0;
 
 /// Two 429s from different chats this close together pause every send (the bot's overall
 /// limit, not one chat's).
@@ -81,6 +87,8 @@ impl Bucket {
 pub struct Limiter {
     pacer: Pacer,
     bucket: Mutex<Bucket>,
+    /// The paid broadcasts' own budget.
+    paid: Mutex<Bucket>,
     /// Tokens a proactive send leaves in the bucket for replies.
     keep: f64,
     /// The last 429 of a chat: (chat, when).
@@ -92,15 +100,17 @@ impl Limiter {
     pub fn new(limits: &Limits) -> Arc<Limiter> {
         let per_sec = f64::from(limits.messages_per_sec_overall.max(1));
         let now = Instant::now();
+        let bucket = |per_sec: f64| Bucket {
+            per_sec,
+            burst: per_sec,
+            tokens: per_sec,
+            at: now,
+            paused_until: now,
+        };
         Arc::new(Limiter {
             pacer: Pacer::new(limits),
-            bucket: Mutex::new(Bucket {
-                per_sec,
-                burst: per_sec,
-                tokens: per_sec,
-                at: now,
-                paused_until: now,
-            }),
+            bucket: Mutex::new(bucket(per_sec)),
+            paid: Mutex::new(bucket(PAID_PER_SEC)),
             keep: (per_sec / 10.0).floor(),
             last_429: Mutex::default(),
         })
@@ -116,9 +126,16 @@ impl Limiter {
             self.pacer.wait(chat).await;
         }
         match priority {
-            Priority::Reply => {
+            Priority::Reply | Priority::PaidBroadcast => {
                 let now = Instant::now();
-                let at = self.bucket().reserve(now);
+                let at = if priority == Priority::Reply {
+                    self.bucket().reserve(now)
+                } else {
+                    let paused = self.bucket().paused_until;
+                    let mut paid = self.paid.lock().unwrap_or_else(|e| e.into_inner());
+                    paid.paused_until = paid.paused_until.max(paused);
+                    paid.reserve(now)
+                };
                 if at > now {
                     tokio::time::sleep_until(at.into()).await;
                 }

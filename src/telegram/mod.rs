@@ -142,7 +142,11 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     // Proactive senders (the reminder scheduler) get a proactive clone of `sender` here, so
     // every message shares the same limits; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;
-    let deliver = TelegramDeliver::new(sender.proactive());
+    let deliver = TelegramDeliver::new(if app.settings.reminders.paid_broadcast {
+        sender.paid_broadcast()
+    } else {
+        sender.proactive()
+    });
     let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
     let router = router::Router::new(
         handler::Ctx {

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{
     ButtonRequest, CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
@@ -82,6 +82,16 @@ impl TelegramSender {
     pub fn proactive(&self) -> TelegramSender {
         TelegramSender {
             priority: Priority::Proactive,
+            ..self.clone()
+        }
+    }
+
+    /// The proactive sender as Telegram paid broadcasts (`[reminders] paid_broadcast`): every
+    /// message carries `allow_paid_broadcast` (0.1 Stars each) and skips the free overall
+    /// budget (up to 1,000 a second); per-chat limits still hold.
+    pub fn paid_broadcast(&self) -> TelegramSender {
+        TelegramSender {
+            priority: Priority::PaidBroadcast,
             ..self.clone()
         }
     }
@@ -186,6 +196,7 @@ impl TelegramSender {
             parts.push("\u{1F447}".to_string());
         }
         let last = parts.len().saturating_sub(1);
+        let paid = self.priority == Priority::PaidBroadcast;
         for (i, part) in parts.iter().enumerate() {
             let html = escape_html(part);
             let markup = (i == last).then(|| markup.clone()).flatten();
@@ -198,6 +209,11 @@ impl TelegramSender {
                     let req = match markup.clone() {
                         Some(m) => req.reply_markup(m),
                         None => req,
+                    };
+                    let req = if paid {
+                        req.allow_paid_broadcast(true)
+                    } else {
+                        req
                     };
                     async move { req.await }
                 })
@@ -212,6 +228,11 @@ impl TelegramSender {
             self.call(Some(chat_id), true, || {
                 let doc = InputFile::memory(bytes.clone()).file_name(name.clone());
                 let req = self.bot.send_document(chat, doc);
+                let req = if paid {
+                    req.allow_paid_broadcast(true)
+                } else {
+                    req
+                };
                 async move { req.await }
             })
             .await?;

@@ -259,3 +259,42 @@ fn a_user_who_blocked_the_bot_is_recorded_and_gets_no_more_reminders() -> anyhow
     );
     Ok(())
 }
+
+#[test]
+fn paid_broadcast_reminders_carry_the_flag_and_skip_the_free_overall_budget() {
+    let fake = FakeTelegram::start(TOKEN);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let took = rt.block_on(async {
+        // One free message a second overall: 20 paid broadcasts must not wait for it.
+        let paid = sender(&fake, &limits(1, 20, 1)).paid_broadcast();
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for chat in 300..320i64 {
+            let paid = paid.clone();
+            tasks.spawn(async move { paid.send(chat, &Reply::text("reminder".into())).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("task").expect("sent");
+        }
+        started.elapsed()
+    });
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    let sent = fake.calls_of("sendMessage");
+    assert_eq!(sent.len(), 20);
+    assert!(sent
+        .iter()
+        .all(|c| c.params["allow_paid_broadcast"] == true));
+}
+
+#[test]
+fn more_than_30_reminders_a_second_need_paid_broadcasts() {
+    let mut policy = repaybot::reminders::RemindPolicy {
+        messages_per_second: 500,
+        ..Default::default()
+    };
+    assert!(!policy.problems().is_empty());
+    policy.paid_broadcast = true;
+    assert!(policy.problems().is_empty(), "{:?}", policy.problems());
+    policy.messages_per_second = 1001;
+    assert!(!policy.problems().is_empty());
+}
