@@ -35,13 +35,41 @@ const REMINDED: i64 = 200_000;
 const ASKING: i64 = 10_000;
 
 fn main() {
+    // `cargo bench --bench telegram -- WORD`: only the scenarios whose name contains WORD.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|w| name.contains(w.as_str()));
     println!("machine: {}", machine());
     println!("scenario                         updates  updates/s  p50 ms  p99 ms");
-    echo_ceiling(1000, 2);
-    run("1 chat, in turn (lifted)", 1, 60, true, &LIFTED);
-    run("1,000 chats x2, burst (lifted)", 1000, 2, false, &LIFTED);
-    run("1,000 chats, burst (defaults)", 1000, 1, false, &DEFAULTS);
-    mixed(10_000, 500);
+    if wanted("echo ceiling") {
+        echo_ceiling(1000, 2);
+    }
+    for (name, chats, per_chat, in_turn, limits) in [
+        ("1 chat, in turn (lifted)", 1, 60, true, &LIFTED[..]),
+        (
+            "1,000 chats x2, burst (lifted)",
+            1000,
+            2,
+            false,
+            &LIFTED[..],
+        ),
+        (
+            "1,000 chats, burst (defaults)",
+            1000,
+            1,
+            false,
+            &DEFAULTS[..],
+        ),
+    ] {
+        if wanted(name) {
+            run(name, chats, per_chat, in_turn, limits);
+        }
+    }
+    if wanted("mixed") {
+        mixed(10_000, 500);
+    }
 }
 
 fn machine() -> String {
@@ -217,14 +245,32 @@ fn run(name: &str, chats: i64, per_chat: usize, in_turn: bool, limits: &[&str]) 
         }
     }
     let total = chats as usize * per_chat;
+    let cpu_before = cpu_seconds(child.id());
     wait_sent(
         &fake,
         ASKING..ASKING + chats,
         total,
         Duration::from_secs(600),
     );
+    let cpu = cpu_seconds(child.id()) - cpu_before;
     stop(child);
     report(name, total, start, &fake, &pushed);
+    println!("{:<32} bot CPU {cpu:.2} s", "");
+}
+
+/// User + system CPU seconds of a process so far (Linux; 0 elsewhere).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// `accounts` bound accounts whose reminder (3 days before an installment) is due at 10:00

@@ -112,9 +112,15 @@ pub fn webhook_secret(value: Option<std::ffi::OsString>) -> Result<Option<String
     Ok(Some(text))
 }
 
+/// Threads for blocking work (the turns, the desk, flushes). tokio's default of 512 lets a
+/// burst of a thousand chats start hundreds of threads that fight over sled and the cores; a
+/// few threads take the turns in order instead (measured in benches/telegram.rs).
+const BLOCKING_THREADS: usize = 8;
+
 /// Runs the bot until Ctrl-C or SIGTERM; the turns in hand are finished first.
 pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("starting the async runtime")?;

@@ -34,11 +34,16 @@ pub struct TelegramSender {
     /// Send limits (None: none, for tests that do not care).
     limiter: Option<Arc<Limiter>>,
     locks: Arc<ChatLocks>,
+    /// Bot API requests in flight at once: a burst reuses kept-alive connections instead of
+    /// opening one per message.
+    in_flight: Arc<tokio::sync::Semaphore>,
     priority: Priority,
     /// Where undeliverable chats are recorded, and the clock that dates them.
     blocked: Option<(Store, Clock)>,
 }
 
+/// Bot API requests one sender (and its clones) has in flight at most.
+const IN_FLIGHT: usize = 64;
 /// Tries of one call when Telegram says 429 (each waits its `retry_after`).
 const RETRY_AFTER_TRIES: u32 = 5;
 /// Retries of one call after a server error or a failed connection, with doubling waits.
@@ -60,6 +65,7 @@ impl TelegramSender {
             state: Arc::default(),
             limiter: None,
             locks: Arc::default(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
             priority: Priority::Reply,
             blocked: None,
         }
@@ -123,7 +129,10 @@ impl TelegramSender {
                     l.acquire(Some(chat), self.priority).await;
                 }
             }
-            let result = call().await;
+            let result = {
+                let _slot = self.in_flight.acquire().await;
+                call().await
+            };
             match result {
                 Err(RequestError::RetryAfter(wait)) if waits < RETRY_AFTER_TRIES => {
                     waits += 1;
