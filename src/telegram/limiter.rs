@@ -37,6 +37,7 @@ const PAID_PER_SEC: f64 = 1000.0;
 const GLOBAL_429_WINDOW: Duration = Duration::from_secs(1);
 
 /// The overall token bucket. `tokens` below zero are replies' reservations.
+#[derive(Clone, Copy)]
 struct Bucket {
     per_sec: f64,
     burst: f64,
@@ -147,6 +148,26 @@ impl Limiter {
                     Err(at) => tokio::time::sleep_until(at.into()).await,
                 }
             },
+        }
+    }
+
+    /// Waits until a proactive send would find a free token (without taking it): a reminder
+    /// waits for capacity before it takes its chat's turn, so it never holds up a reply to
+    /// the same chat while it waits.
+    pub async fn proactive_ready(&self) {
+        loop {
+            let free = {
+                let mut bucket = self.bucket();
+                let now = Instant::now();
+                let mut probe = Bucket { ..*bucket };
+                let free = probe.try_take(now, self.keep);
+                bucket.refill(now);
+                free
+            };
+            match free {
+                Ok(()) => return,
+                Err(at) => tokio::time::sleep_until(at.into()).await,
+            }
         }
     }
 

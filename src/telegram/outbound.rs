@@ -186,6 +186,9 @@ impl TelegramSender {
     /// Sends one reply: text (split when long), its buttons on the last part, then its file.
     /// The keyboard of the chat's previous step is removed first, so only live buttons show.
     pub async fn send(&self, chat_id: i64, reply: &Reply) -> Result<(), RequestError> {
+        if let (Some(l), Priority::Proactive) = (&self.limiter, self.priority) {
+            l.proactive_ready().await;
+        }
         let _turn = self.locks.lock(chat_id).await;
         self.send_locked(chat_id, reply).await?;
         self.delivered(chat_id);

@@ -298,3 +298,39 @@ fn more_than_30_reminders_a_second_need_paid_broadcasts() {
     policy.messages_per_second = 1001;
     assert!(!policy.problems().is_empty());
 }
+
+#[test]
+fn a_reminder_waiting_for_capacity_does_not_hold_up_a_reply_to_its_chat() {
+    let fake = FakeTelegram::start(TOKEN);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut asked = Instant::now();
+    rt.block_on(async {
+        // 2 a second overall: 20 reminders take 10 s; one of them is for chat 7.
+        let sender = sender(&fake, &limits(100, 1000, 2));
+        let mut reminders = tokio::task::JoinSet::new();
+        for chat in (100..119i64).chain([7]) {
+            let proactive = sender.proactive();
+            reminders.spawn(async move {
+                let sent = proactive.send(chat, &long_reply("R", 2)).await;
+                sent.expect("reminder sent");
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        asked = Instant::now();
+        sender
+            .send(7, &Reply::text("answer".into()))
+            .await
+            .expect("sent");
+        reminders.abort_all();
+    });
+    let answer = fake
+        .messages_to(7)
+        .into_iter()
+        .find(|m| m.text() == "answer")
+        .expect("the answer");
+    assert!(
+        answer.at.duration_since(asked) < Duration::from_millis(1500),
+        "the answer waited {:?} behind chat 7's reminder",
+        answer.at.duration_since(asked)
+    );
+}
