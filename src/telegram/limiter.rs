@@ -99,7 +99,12 @@ pub struct Limiter {
 impl Limiter {
     /// `--send-limits`: per-chat (second, minute, group minute) and overall per second.
     pub fn new(limits: &Limits) -> Arc<Limiter> {
-        let per_sec = f64::from(limits.messages_per_sec_overall.max(1));
+        Limiter::paced(Pacer::new(limits), limits.messages_per_sec_overall)
+    }
+
+    /// Per-chat limits kept by `pacer`, `overall` messages a second in all.
+    pub fn paced(pacer: Pacer, overall: u32) -> Arc<Limiter> {
+        let per_sec = f64::from(overall.max(1));
         let now = Instant::now();
         let bucket = |per_sec: f64| Bucket {
             per_sec,
@@ -109,7 +114,7 @@ impl Limiter {
             paused_until: now,
         };
         Arc::new(Limiter {
-            pacer: Pacer::new(limits),
+            pacer,
             bucket: Mutex::new(bucket(per_sec)),
             paid: Mutex::new(bucket(PAID_PER_SEC)),
             keep: (per_sec / 10.0).floor(),

@@ -77,6 +77,12 @@ impl TelegramSender {
         self
     }
 
+    /// Keeps per-chat limits with `pacer` and no overall limit (kept for callers of the
+    /// earlier API; `serve` uses [`TelegramSender::with_limiter`]).
+    pub fn with_pacer(self, pacer: super::pace::Pacer) -> TelegramSender {
+        self.with_limiter(Limiter::paced(pacer, u32::MAX))
+    }
+
     /// Records chats Telegram will not deliver to in `store`, dated by `clock`.
     pub fn with_blocked_log(mut self, store: Store, clock: Clock) -> TelegramSender {
         self.blocked = Some((store, clock));
