@@ -334,3 +334,34 @@ fn a_reminder_waiting_for_capacity_does_not_hold_up_a_reply_to_its_chat() {
         answer.at.duration_since(asked)
     );
 }
+
+#[test]
+fn a_server_error_is_retried_and_the_message_arrives_once() {
+    // teloxide itself waits 10 s after a 5xx before it reports it: this test takes that long.
+    let fake = FakeTelegram::start(TOKEN);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let sender = sender(&fake, &limits(10, 1000, 100));
+        fake.fail_next(8, &[Fault::ServerError]);
+        let sent = sender.send(8, &Reply::text("after a 500".into())).await;
+        assert!(sent.is_ok(), "{sent:?}");
+    });
+    assert_eq!(texts(&fake, 8), ["after a 500"]);
+    assert_eq!(fake.refused().len(), 1);
+}
+
+#[test]
+fn which_failures_are_retried_and_which_mark_the_chat() {
+    use repaybot::telegram::outbound::{transient, undeliverable};
+    use teloxide::{ApiError, RequestError};
+    let api = |e: ApiError| RequestError::Api(e);
+    assert!(transient(&api(ApiError::Unknown(
+        "Internal Server Error".into()
+    ))));
+    assert!(transient(&api(ApiError::Unknown("Bad Gateway".into()))));
+    assert!(!transient(&api(ApiError::BotBlocked)));
+    assert!(undeliverable(&api(ApiError::BotBlocked)));
+    assert!(undeliverable(&api(ApiError::ChatNotFound)));
+    assert!(undeliverable(&api(ApiError::UserDeactivated)));
+    assert!(!undeliverable(&api(ApiError::MessageNotModified)));
+}
