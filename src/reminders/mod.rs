@@ -17,8 +17,8 @@ pub mod scheduler;
 pub use index::{RemindState, Wake};
 pub use plan::{Item, Kind, Prefs, RemindPolicy};
 pub use scheduler::{
-    day_load, run, run_once, run_once_with, DayLoad, Deliver, DeliverFuture, PassOptions,
-    PassReport, Unreachable,
+    day_load, run, run_once, run_once_with, spread_day, DayLoad, Deliver, DeliverFuture,
+    PassOptions, PassReport, Unreachable,
 };
 
 use crate::domain::Account;

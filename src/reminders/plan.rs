@@ -4,9 +4,9 @@
 //! from raw schedule fields; no clock, no I/O.
 
 use crate::domain::{InstallmentStatus, Money, OrderView};
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// The operator's reminder settings (`[reminders]` in the config file), SPEC 4.10 defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,10 @@ pub struct RemindPolicy {
     pub pause_days: u32,
     /// Minutes before a failed delivery is tried again (three tries a day).
     pub retry_minutes: u32,
+    /// Send reminders as Telegram paid broadcasts (`allow_paid_broadcast`): up to 1,000 a
+    /// second outside the free limit of about 30, for 0.1 Telegram Stars per message, taken
+    /// from the bot's balance. `messages_per_second` may then be up to 1,000.
+    pub paid_broadcast: bool,
 }
 
 impl Default for RemindPolicy {
@@ -40,6 +44,7 @@ impl Default for RemindPolicy {
             messages_per_second: 30,
             pause_days: 30,
             retry_minutes: 10,
+            paid_broadcast: false,
         }
     }
 }
@@ -72,7 +77,9 @@ impl RemindPolicy {
         if self.overdue_days.iter().any(|d| *d == 0 || *d > 365) {
             p.push("reminders.overdue_days must list 1 to 365 days".into());
         }
-        if !(1..=30).contains(&self.messages_per_second) {
+        if self.paid_broadcast && !(1..=1000).contains(&self.messages_per_second) {
+            p.push("reminders.messages_per_second must be 1 to 1000 (paid broadcasts)".into());
+        } else if !self.paid_broadcast && !(1..=30).contains(&self.messages_per_second) {
             p.push("reminders.messages_per_second must be 1 to 30 (Telegram's limit)".into());
         }
         if !(1..=365).contains(&self.pause_days) {
@@ -360,4 +367,46 @@ pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
         hour += 12;
     }
     NaiveTime::from_hms_opt(hour, minute, 0)
+}
+
+/// When each of a day's wakes (earliest first) can really go at `per_second` messages a second,
+/// never before its own wake: a crowded second's overflow moves on to the next second with room,
+/// in the order given (earliest due first). `allowed(key, at)` moves an instant out of the
+/// wake's quiet hours (to their end); a wake moved there takes the first free second from then
+/// without holding up the wakes after it.
+pub fn spread<K>(
+    wakes: &[(DateTime<Utc>, K)],
+    per_second: u32,
+    allowed: impl Fn(&K, DateTime<Utc>) -> DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let per_second = per_second.max(1);
+    let mut used: HashMap<i64, u32> = HashMap::new();
+    let mut cursor: Option<DateTime<Utc>> = None;
+    let mut out = Vec::with_capacity(wakes.len());
+    let free_from = |used: &mut HashMap<i64, u32>, mut at: DateTime<Utc>| {
+        while used.get(&at.timestamp()).is_some_and(|n| *n >= per_second) {
+            at += chrono::Duration::seconds(1);
+        }
+        *used.entry(at.timestamp()).or_default() += 1;
+        at
+    };
+    for (wake, key) in wakes {
+        let at = cursor.map_or(*wake, |c| c.max(*wake));
+        let mut slot = at;
+        while used
+            .get(&slot.timestamp())
+            .is_some_and(|n| *n >= per_second)
+        {
+            slot += chrono::Duration::seconds(1);
+        }
+        let moved = allowed(key, slot);
+        if moved == slot {
+            *used.entry(slot.timestamp()).or_default() += 1;
+            cursor = Some(slot);
+            out.push(slot);
+        } else {
+            out.push(free_from(&mut used, moved));
+        }
+    }
+    out
 }

@@ -50,6 +50,9 @@ pub struct PassReport {
     pub empty: usize,
     /// No chat bound to the account, or one the front end cannot reach: nothing sent, day marked.
     pub no_chat: usize,
+    /// The chat is marked undeliverable (the bot blocked by the user, the chat gone): nothing
+    /// sent, day marked, never retried.
+    pub blocked: usize,
     /// Due inside the quiet hours: moved to their end.
     pub quiet: usize,
     /// Delivery failed (retried later, or given up for the day after three tries).
@@ -92,14 +95,15 @@ pub async fn run_once_with(
     now: DateTime<Utc>,
     opts: &PassOptions,
 ) -> Result<PassReport> {
-    let due = index::due_accounts(&app.store, now, opts.max_accounts)?;
-    let mut report = PassReport {
-        due: due.len(),
-        more: due.len() >= opts.max_accounts,
-        ..PassReport::default()
-    };
+    let mut report = PassReport::default();
     let mut changed = false;
-    for (at, account_id) in due {
+    // Sends are spaced `pace` apart from start to start (a send's own time counts).
+    let mut next = tokio::time::Instant::now();
+    // The due index is read as a stream, never collected (a handled account's next wake is
+    // after `now`, so it does not come round again).
+    for entry in index::due(&app.store, now).take(opts.max_accounts) {
+        let (at, account_id) = entry?;
+        report.due += 1;
         let outcome = handle(app, deliver, &account_id, at, now).await;
         match outcome {
             Ok(o) => {
@@ -107,7 +111,8 @@ pub async fn run_once_with(
                 count(&mut report, o);
                 if o == Outcome::Sent {
                     if let Some(pace) = opts.pace {
-                        tokio::time::sleep(pace).await;
+                        next = (next + pace).max(tokio::time::Instant::now());
+                        tokio::time::sleep_until(next).await;
                     }
                 }
             }
@@ -117,6 +122,7 @@ pub async fn run_once_with(
             }
         }
     }
+    report.more = report.due >= opts.max_accounts;
     if changed {
         // sled's `flush_async` waits for the background flusher (up to 500 ms); a blocking
         // flush on the blocking pool is done in milliseconds and keeps the runtime free.
@@ -131,6 +137,7 @@ enum Outcome {
     Sent,
     Empty,
     NoChat,
+    Blocked,
     Quiet,
     Failed,
     /// The index entry was stale or the state changed under us: nothing to do.
@@ -142,6 +149,7 @@ fn count(r: &mut PassReport, o: Outcome) {
         Outcome::Sent => r.sent += 1,
         Outcome::Empty => r.empty += 1,
         Outcome::NoChat => r.no_chat += 1,
+        Outcome::Blocked => r.blocked += 1,
         Outcome::Quiet => r.quiet += 1,
         Outcome::Failed => r.failed += 1,
         Outcome::Skipped => {}
@@ -188,14 +196,7 @@ async fn handle(
     let tz = super::tz_of(&account);
     let local = now.with_timezone(&tz);
     if rp.is_quiet(local.time()) {
-        let mut end = local.date_naive().and_time(rp.quiet_end_time());
-        if end <= local.naive_local() {
-            end += chrono::Duration::days(1);
-        }
-        let at = end
-            .and_local_timezone(tz)
-            .earliest()
-            .map_or(now + chrono::Duration::hours(1), |l| l.with_timezone(&Utc));
+        let at = out_of_quiet(rp, tz, now);
         commit(app, account_id, state, |s| RemindState {
             wake: Some(Wake {
                 at,
@@ -238,6 +239,11 @@ async fn handle(
         commit(app, account_id, state, |s| done(s, false))?;
         return Ok(Outcome::NoChat);
     };
+    if store.blocked_since(&chat)?.is_some() {
+        tracing::info!(account = account_id, chat = %chat, "reminder due but the chat is undeliverable");
+        commit(app, account_id, state, |s| done(s, false))?;
+        return Ok(Outcome::Blocked);
+    }
     let lang = app.chat_lang(&chat);
     let reply = message::reminder(&app.flows, lang, &items, from < today);
     match deliver.deliver(&chat, &reply).await {
@@ -275,6 +281,77 @@ async fn handle(
     }
 }
 
+/// A wake later than this behind its own time is spread (one pass sends a minute's worth).
+pub const SPREAD_AFTER: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The end of the quiet hours after `at` when `at` is inside them, else `at`.
+fn out_of_quiet(rp: &super::RemindPolicy, tz: chrono_tz::Tz, at: DateTime<Utc>) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz);
+    if !rp.is_quiet(local.time()) {
+        return at;
+    }
+    let mut end = local.date_naive().and_time(rp.quiet_end_time());
+    if end <= local.naive_local() {
+        end += chrono::Duration::days(1);
+    }
+    end.and_local_timezone(tz)
+        .earliest()
+        .map_or(at + chrono::Duration::hours(1), |l| l.with_timezone(&Utc))
+}
+
+/// Spreads the next 24 hours' wakes over the allowed hours when they cannot all be sent at their
+/// time within `messages_per_second` (some would wait more than [`SPREAD_AFTER`]): each wake
+/// moves to the second it can really go, earliest due first, none inside its quiet hours.
+/// Returns how many moved. Not flushed.
+pub fn spread_day(app: &Core, now: DateTime<Utc>) -> Result<usize> {
+    let rp = &app.settings.reminders;
+    let until = now + chrono::Duration::hours(24);
+    let mut wakes = Vec::new();
+    for entry in app.store.remind_wakes(None, until) {
+        let (at, account_id) = entry?;
+        let tz = match app.store.account(&account_id)? {
+            Some(a) => super::tz_of(&a.data),
+            None => crate::clock::HOUSE_TZ,
+        };
+        // A wake already past is due now.
+        wakes.push((at.max(now), (at, account_id, tz)));
+    }
+    let slots = plan::spread(&wakes, rp.messages_per_second, |(_, _, tz), at| {
+        out_of_quiet(rp, *tz, at)
+    });
+    let late = wakes
+        .iter()
+        .zip(&slots)
+        .any(|((due, _), slot)| *slot - *due > SPREAD_AFTER);
+    if !late {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    for ((due, (at, account_id, _)), slot) in wakes.iter().zip(slots) {
+        if slot == *due {
+            continue;
+        }
+        let old = index::load(&app.store, account_id)?;
+        let Some(wake) = old.wake.clone().filter(|w| w.at == *at) else {
+            continue;
+        };
+        let new = RemindState {
+            wake: Some(Wake { at: slot, ..wake }),
+            ..old.clone()
+        };
+        if index::swap(&app.store, account_id, &old, &new)? {
+            moved += 1;
+        }
+    }
+    app.store.flush()?;
+    tracing::info!(
+        planned = wakes.len(),
+        moved,
+        "reminders spread over the allowed hours"
+    );
+    Ok(moved)
+}
+
 /// The coming day's planned reminders against what can be sent inside the allowed hours.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DayLoad {
@@ -309,6 +386,9 @@ pub async fn run(
     loop {
         let now = clock.now();
         if checked.is_none_or(|c| now - c >= chrono::Duration::hours(1)) {
+            if let Err(e) = spread_day(&app, now) {
+                tracing::error!("spreading the day's reminders failed: {e:#}");
+            }
             warn_if_over_capacity(&app, now);
             checked = Some(now);
         }
@@ -320,6 +400,7 @@ pub async fn run(
                         sent = r.sent,
                         empty = r.empty,
                         no_chat = r.no_chat,
+                        blocked = r.blocked,
                         quiet = r.quiet,
                         failed = r.failed,
                         "reminder pass"
@@ -346,12 +427,14 @@ pub async fn run(
     Ok(())
 }
 
-/// Until the first wake in the index, between one second and one minute (a reschedule from a
-/// chat turn may add an earlier wake at any time).
+/// Until the first wake in the index, between 100 ms and one minute (a reschedule from a chat
+/// turn may add an earlier wake at any time; spread wakes follow each other second by second).
 fn next_wait(app: &Core, now: DateTime<Utc>) -> Duration {
     let first = index::first_wake(&app.store).ok().flatten();
-    let secs = first.map_or(60, |at| (at - now).num_seconds().clamp(1, 60));
-    Duration::from_secs(secs as u64)
+    let millis = first.map_or(60_000, |at| {
+        (at - now).num_milliseconds().clamp(100, 60_000)
+    });
+    Duration::from_millis(millis as u64)
 }
 
 fn warn_if_over_capacity(app: &Core, now: DateTime<Utc>) {

@@ -59,6 +59,7 @@
 
 mod agreements;
 mod bind_guard;
+mod blocked;
 mod cases;
 mod chat_records;
 pub mod events;
@@ -68,6 +69,7 @@ mod outbox;
 mod pending_payments;
 mod privacy;
 mod records;
+pub mod remind_index;
 mod sessions;
 mod tickets;
 mod writes;

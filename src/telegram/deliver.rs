@@ -1,6 +1,7 @@
 //! The reminder scheduler's way out to Telegram: [`TelegramDeliver`] implements
-//! `reminders::Deliver` on the same throttled [`TelegramSender`] the turn handlers use, so
-//! proactive messages share Telegram's limits and the chat's order of sends. A reminder is sent
+//! `reminders::Deliver` on a proactive clone of the [`TelegramSender`] the turn handlers use, so
+//! reminders share Telegram's limits and the chat's order of sends, and take only the capacity
+//! replies leave. A chat Telegram will not deliver to ends as `Unreachable` (not retried). A reminder is sent
 //! like any reply: the chat's previous keyboard goes, the reminder's buttons (`r:pay`,
 //! `r:snooze`, `r:plan`) become the live ones and go when pressed. [`Scheduler`] runs
 //! `reminders::run` inside `serve` with its handle, on the app's clock (the one turns read).
@@ -33,8 +34,12 @@ impl Deliver for TelegramDeliver {
                 tracing::debug!(chat = chat_key, "not a Telegram chat: reminder not sent");
                 return Err(Unreachable.into());
             };
-            self.sender.send(chat_id, reply).await?;
-            Ok(())
+            match self.sender.send(chat_id, reply).await {
+                // Recorded by the sender (the scheduler skips the chat from now on): this
+                // day is not retried either.
+                Err(e) if super::outbound::undeliverable(&e) => Err(Unreachable.into()),
+                other => Ok(other?),
+            }
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The Telegram front end (`repaybot serve`): a thin adapter around `App::turn`. Only this
 //! module knows teloxide. inbound.rs (update → input), router.rs (dedupe, flood, per-chat
 //! order), queue.rs (a chat's bounded jobs), handler.rs (one turn), outbound.rs (reply → Bot
-//! API), pace.rs (per-chat send limits), flood.rs, commands.rs,
+//! API), limiter.rs (overall budget, priorities), pace.rs (per-chat send limits), flood.rs, commands.rs,
 //! deliver.rs (the reminder scheduler inside `serve`, sending through the same sender).
 
 mod commands;
@@ -9,6 +9,7 @@ pub mod deliver;
 pub mod flood;
 mod handler;
 pub mod inbound;
+pub mod limiter;
 pub mod outbound;
 mod owed;
 pub mod pace;
@@ -26,13 +27,13 @@ use futures_util::StreamExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use teloxide::adaptors::throttle::Limits;
-use teloxide::adaptors::Throttle;
-use teloxide::prelude::{Requester, RequesterExt};
+use teloxide::prelude::Requester;
 use teloxide::update_listeners::{webhooks, Polling, UpdateListener};
 use teloxide::Bot;
 
-/// The bot every request goes through: sends respect Telegram's limits.
-pub type TgBot = Throttle<Bot>;
+/// The bot every request goes through; sends keep Telegram's limits in [`TelegramSender`]
+/// (limiter.rs). `Limits` is teloxide's type only as the shape of `--send-limits`.
+pub type TgBot = Bot;
 
 /// How `serve` runs.
 #[derive(Clone, Debug)]
@@ -111,9 +112,15 @@ pub fn webhook_secret(value: Option<std::ffi::OsString>) -> Result<Option<String
     Ok(Some(text))
 }
 
+/// Threads for blocking work (the turns, the desk, flushes). tokio's default of 512 lets a
+/// burst of a thousand chats start hundreds of threads that fight over sled and the cores; a
+/// few threads take the turns in order instead (measured in benches/telegram.rs).
+const BLOCKING_THREADS: usize = 8;
+
 /// Runs the bot until Ctrl-C or SIGTERM; the turns in hand are finished first.
 pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
@@ -134,17 +141,12 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         anyhow!("the Bot API refused the token in TELOXIDE_TOKEN (getMe failed: {e})")
     })?;
     tracing::info!(bot_id = me.id.0, "connected to the Bot API");
-    // Per-chat limits are kept by the pacer before the throttle (see pace.rs); the throttle
-    // keeps the overall rate and Telegram's `RetryAfter`.
-    let bot = bot.throttle(Limits {
-        messages_per_sec_chat: u32::MAX,
-        messages_per_min_chat: u32::MAX,
-        messages_per_min_channel_or_supergroup: u32::MAX,
-        messages_per_sec_overall: opts.limits.messages_per_sec_overall,
-    });
-    let sender = TelegramSender::new(bot.clone()).with_pacer(pace::Pacer::new(&opts.limits));
-    // Proactive senders (the reminder scheduler) get a clone of `sender` here, so every message
-    // goes through the same throttled bot; the support relay hooks into `Router::route`.
+    // Every send keeps the limits in the one limiter (per chat, overall, replies first).
+    let sender = TelegramSender::new(bot.clone())
+        .with_limiter(limiter::Limiter::new(&opts.limits))
+        .with_blocked_log(app.store.clone(), app.clock.clone());
+    // Proactive senders (the reminder scheduler) get a proactive clone of `sender` here, so
+    // every message shares the same limits; the support relay hooks into `Router::route`.
     commands::register(&bot, &app).await;
     // The http payment gateway (SPEC 2.5): callbacks and reconciliation; what they make owed
     // to a chat (a receipt) is sent by the task below.
@@ -153,7 +155,11 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         let _ = owed_tx.send(chat);
     });
     let payments_core = app.shared_core();
-    let deliver = TelegramDeliver::new(sender.clone());
+    let deliver = TelegramDeliver::new(if app.settings.reminders.paid_broadcast {
+        sender.paid_broadcast()
+    } else {
+        sender.proactive()
+    });
     let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
     let router = router::Router::new(
         handler::Ctx {

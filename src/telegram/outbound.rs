@@ -1,15 +1,21 @@
 //! Replies → Bot API calls: HTML escaping, splitting at 4,096 characters, inline keyboards, the
 //! contact button, documents. [`TelegramSender`] is the one handle every sender uses (the turn
-//! handler, the reminder scheduler, the support relay), so all go through the same per-chat
-//! pacer (pace.rs) and the same throttled bot.
+//! handler, the reminder scheduler, the support relay), so all go through the same limiter
+//! (limiter.rs: per-chat slots, the overall budget, replies before proactive messages).
+//! Telegram's answers are handled here: `429 retry_after` pauses the chat (or every send),
+//! a server error is retried a few times with backoff, and a chat that cannot be delivered to
+//! (bot blocked, chat not found, user deactivated) is recorded in the store and not retried.
 
-use super::pace::Pacer;
+use super::limiter::{ChatLocks, Limiter, Priority};
 use super::TgBot;
 use crate::app::Reply;
+use crate::clock::Clock;
+use crate::store::Store;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use teloxide::payloads::SendMessageSetters;
+use std::time::Duration;
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{
     ButtonRequest, CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
@@ -20,14 +26,29 @@ use teloxide::{ApiError, RequestError};
 /// Telegram's limit on a message's text.
 pub const MAX_MESSAGE_CHARS: usize = 4096;
 
-/// Sends replies to customer chats through the throttled bot. Cheap to clone.
+/// Sends replies to customer chats within Telegram's limits. Cheap to clone.
 #[derive(Clone)]
 pub struct TelegramSender {
     bot: TgBot,
     state: Arc<Mutex<Shown>>,
-    /// Per-chat send limits (None: the throttle's own).
-    pacer: Option<Arc<Pacer>>,
+    /// Send limits (None: none, for tests that do not care).
+    limiter: Option<Arc<Limiter>>,
+    locks: Arc<ChatLocks>,
+    /// Bot API requests in flight at once: a burst reuses kept-alive connections instead of
+    /// opening one per message.
+    in_flight: Arc<tokio::sync::Semaphore>,
+    priority: Priority,
+    /// Where undeliverable chats are recorded, and the clock that dates them.
+    blocked: Option<(Store, Clock)>,
 }
+
+/// Bot API requests one sender (and its clones) has in flight at most.
+const IN_FLIGHT: usize = 64;
+/// Tries of one call when Telegram says 429 (each waits its `retry_after`).
+const RETRY_AFTER_TRIES: u32 = 5;
+/// Retries of one call after a server error or a failed connection, with doubling waits.
+const SERVER_RETRIES: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// What the chats currently show: the message with the live inline keyboard, and whether the
 /// contact (reply) keyboard is up.
@@ -42,26 +63,145 @@ impl TelegramSender {
         TelegramSender {
             bot,
             state: Arc::default(),
-            pacer: None,
+            limiter: None,
+            locks: Arc::default(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+            priority: Priority::Reply,
+            blocked: None,
         }
     }
 
-    /// Keeps per-chat limits with `pacer` before the throttle (see pace.rs).
-    pub fn with_pacer(mut self, pacer: Pacer) -> TelegramSender {
-        self.pacer = Some(Arc::new(pacer));
+    /// Keeps `--send-limits` with `limiter` (see limiter.rs).
+    pub fn with_limiter(mut self, limiter: Arc<Limiter>) -> TelegramSender {
+        self.limiter = Some(limiter);
         self
+    }
+
+    /// Keeps per-chat limits with `pacer` and no overall limit (kept for callers of the
+    /// earlier API; `serve` uses [`TelegramSender::with_limiter`]).
+    pub fn with_pacer(self, pacer: super::pace::Pacer) -> TelegramSender {
+        self.with_limiter(Limiter::paced(pacer, u32::MAX))
+    }
+
+    /// Records chats Telegram will not deliver to in `store`, dated by `clock`.
+    pub fn with_blocked_log(mut self, store: Store, clock: Clock) -> TelegramSender {
+        self.blocked = Some((store, clock));
+        self
+    }
+
+    /// The same sender for messages nobody is waiting for (reminders, notices): they use only
+    /// the capacity replies leave.
+    pub fn proactive(&self) -> TelegramSender {
+        TelegramSender {
+            priority: Priority::Proactive,
+            ..self.clone()
+        }
+    }
+
+    /// The proactive sender as Telegram paid broadcasts (`[reminders] paid_broadcast`): every
+    /// message carries `allow_paid_broadcast` (0.1 Stars each) and skips the free overall
+    /// budget (up to 1,000 a second); per-chat limits still hold.
+    pub fn paid_broadcast(&self) -> TelegramSender {
+        TelegramSender {
+            priority: Priority::PaidBroadcast,
+            ..self.clone()
+        }
     }
 
     /// Waits for the chat's next send slot; every `send*` call goes through it first.
     pub async fn pace(&self, chat_id: i64) {
-        if let Some(p) = &self.pacer {
-            p.wait(chat_id).await;
+        if let Some(l) = &self.limiter {
+            l.acquire(Some(chat_id), self.priority).await;
+        }
+    }
+
+    /// One Bot API call for `chat` (None: a call outside any chat's limit), within the limits:
+    /// `paced` calls wait for a slot first (each try); 429 waits as Telegram says, server errors
+    /// back off, an undeliverable chat is recorded.
+    async fn call<T, F, Fut>(
+        &self,
+        chat: Option<i64>,
+        paced: bool,
+        call: F,
+    ) -> Result<T, RequestError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, RequestError>>,
+    {
+        let (mut waits, mut backoffs) = (0, 0);
+        loop {
+            if paced {
+                if let (Some(l), Some(chat)) = (&self.limiter, chat) {
+                    l.acquire(Some(chat), self.priority).await;
+                }
+            }
+            let result = {
+                let _slot = self.in_flight.acquire().await;
+                call().await
+            };
+            match result {
+                Err(RequestError::RetryAfter(wait)) if waits < RETRY_AFTER_TRIES => {
+                    waits += 1;
+                    match &self.limiter {
+                        Some(l) => l.retry_after(chat, wait.duration()),
+                        None => tokio::time::sleep(wait.duration()).await,
+                    }
+                    if !paced {
+                        tokio::time::sleep(wait.duration()).await;
+                    }
+                }
+                Err(e) if transient(&e) && backoffs < SERVER_RETRIES => {
+                    tracing::info!(chat_id = chat, error = %e, "Bot API call failed: retrying");
+                    tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(backoffs)).await;
+                    backoffs += 1;
+                }
+                Err(e) => {
+                    if let Some(chat) = chat.filter(|_| undeliverable(&e)) {
+                        self.record_blocked(chat);
+                    }
+                    return Err(e);
+                }
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    fn record_blocked(&self, chat_id: i64) {
+        let Some((store, clock)) = &self.blocked else {
+            return;
+        };
+        let chat = super::inbound::chat_key(chat_id);
+        match store.mark_blocked(&chat, clock.now()) {
+            Ok(()) => tracing::info!(chat_id, "chat cannot be delivered to: recorded"),
+            Err(e) => tracing::warn!(chat_id, error = %e, "undeliverable chat not recorded"),
+        }
+    }
+
+    /// A reply went through: a chat marked undeliverable is reachable again.
+    fn delivered(&self, chat_id: i64) {
+        if self.priority != Priority::Reply {
+            return;
+        }
+        if let Some((store, _)) = &self.blocked {
+            if let Err(e) = store.unblock(&super::inbound::chat_key(chat_id)) {
+                tracing::warn!(chat_id, error = %e, "undeliverable mark not cleared");
+            }
         }
     }
 
     /// Sends one reply: text (split when long), its buttons on the last part, then its file.
     /// The keyboard of the chat's previous step is removed first, so only live buttons show.
     pub async fn send(&self, chat_id: i64, reply: &Reply) -> Result<(), RequestError> {
+        if let (Some(l), Priority::Proactive) = (&self.limiter, self.priority) {
+            l.proactive_ready().await;
+        }
+        let _turn = self.locks.lock(chat_id).await;
+        self.send_locked(chat_id, reply).await?;
+        self.delivered(chat_id);
+        Ok(())
+    }
+
+    async fn send_locked(&self, chat_id: i64, reply: &Reply) -> Result<(), RequestError> {
         let chat = ChatId(chat_id);
         let markup = self.markup_for(chat_id, reply);
         let inline = matches!(markup, Some(ReplyMarkup::InlineKeyboard(_)));
@@ -74,23 +214,29 @@ impl TelegramSender {
             parts.push("\u{1F447}".to_string());
         }
         let last = parts.len().saturating_sub(1);
+        let paid = self.priority == Priority::PaidBroadcast;
         for (i, part) in parts.iter().enumerate() {
             let html = escape_html(part);
             let markup = (i == last).then(|| markup.clone()).flatten();
-            self.pace(chat_id).await;
-            let sent = retrying(|| {
-                let req = self
-                    .bot
-                    .send_message(chat, html.clone())
-                    .parse_mode(ParseMode::Html);
-                let req = match markup.clone() {
-                    Some(m) => req.reply_markup(m),
-                    None => req,
-                };
-                async move { req.await }
-            })
-            .await
-            .inspect_err(|_| crate::ops::metrics::telegram_error("sendMessage"))?;
+            let sent = self
+                .call(Some(chat_id), true, || {
+                    let req = self
+                        .bot
+                        .send_message(chat, html.clone())
+                        .parse_mode(ParseMode::Html);
+                    let req = match markup.clone() {
+                        Some(m) => req.reply_markup(m),
+                        None => req,
+                    };
+                    let req = if paid {
+                        req.allow_paid_broadcast(true)
+                    } else {
+                        req
+                    };
+                    async move { req.await }
+                })
+                .await
+                .inspect_err(|_| crate::ops::metrics::telegram_error("sendMessage"))?;
             if i == last && inline {
                 self.lock().keyboard.insert(chat_id, sent.id.0);
             }
@@ -98,10 +244,14 @@ impl TelegramSender {
         if let Some(file) = &reply.attachment {
             let bytes = file.bytes.clone();
             let name = file.file_name.clone();
-            self.pace(chat_id).await;
-            retrying(|| {
+            self.call(Some(chat_id), true, || {
                 let doc = InputFile::memory(bytes.clone()).file_name(name.clone());
                 let req = self.bot.send_document(chat, doc);
+                let req = if paid {
+                    req.allow_paid_broadcast(true)
+                } else {
+                    req
+                };
                 async move { req.await }
             })
             .await
@@ -170,13 +320,14 @@ impl TelegramSender {
                 shown.keyboard.remove(&chat_id);
             }
         }
-        let result = retrying(|| {
-            let req = self
-                .bot
-                .edit_message_reply_markup(ChatId(chat_id), MessageId(message_id));
-            async move { req.await.map(|_| ()) }
-        })
-        .await;
+        let result = self
+            .call(Some(chat_id), false, || {
+                let req = self
+                    .bot
+                    .edit_message_reply_markup(ChatId(chat_id), MessageId(message_id));
+                async move { req.await.map(|_| ()) }
+            })
+            .await;
         match result {
             Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
             Err(e) => tracing::debug!(chat_id, message_id, error = %e, "keyboard not removed"),
@@ -186,11 +337,12 @@ impl TelegramSender {
     /// Stops the button's spinner.
     pub async fn answer_callback(&self, id: &str) {
         let id = CallbackQueryId(id.to_string());
-        let result = retrying(|| {
-            let req = self.bot.answer_callback_query(id.clone());
-            async move { req.await.map(|_| ()) }
-        })
-        .await;
+        let result = self
+            .call(None, false, || {
+                let req = self.bot.answer_callback_query(id.clone());
+                async move { req.await.map(|_| ()) }
+            })
+            .await;
         if let Err(e) = result {
             tracing::debug!(error = %e, "callback query not answered");
         }
@@ -202,13 +354,14 @@ impl TelegramSender {
     }
 }
 
-/// Runs a Bot API call, honouring `RetryAfter` (up to three times).
+/// Runs a Bot API call, honouring `RetryAfter` (up to three times) and retrying server errors
+/// with backoff (for calls made outside a [`TelegramSender`], e.g. the support relay's).
 pub(super) async fn retrying<T, F, Fut>(call: F) -> Result<T, RequestError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
-    let mut tries = 0;
+    let (mut tries, mut backoffs) = (0, 0);
     loop {
         match call().await {
             Err(RequestError::RetryAfter(wait)) if tries < 3 => {
@@ -216,9 +369,49 @@ where
                 tracing::info!(seconds = wait.seconds(), "Telegram asks to retry later");
                 tokio::time::sleep(wait.duration()).await;
             }
+            Err(e) if transient(&e) && backoffs < SERVER_RETRIES => {
+                tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(backoffs)).await;
+                backoffs += 1;
+            }
             other => return other,
         }
     }
+}
+
+/// A failure worth trying again: Telegram's server error (5xx: "Internal Server Error", "Bad
+/// Gateway", or a body that is not the Bot API's JSON) or a connection that never opened. A
+/// timeout is not retried: the message may have gone.
+pub fn transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::Api(ApiError::Unknown(text)) => {
+            let text = text.to_ascii_lowercase();
+            [
+                "internal server error",
+                "bad gateway",
+                "gateway timeout",
+                "service unavailable",
+            ]
+            .iter()
+            .any(|t| text.contains(t))
+        }
+        RequestError::InvalidJson { .. } => true,
+        RequestError::Network(e) => e.is_connect(),
+        _ => false,
+    }
+}
+
+/// A chat Telegram will not deliver to: retrying cannot help.
+pub fn undeliverable(e: &RequestError) -> bool {
+    matches!(
+        e,
+        RequestError::Api(
+            ApiError::BotBlocked
+                | ApiError::ChatNotFound
+                | ApiError::UserDeactivated
+                | ApiError::BotKicked
+                | ApiError::BotKickedFromSupergroup
+        )
+    )
 }
 
 /// Escapes text for Telegram's HTML parse mode (teloxide's own helper: `<`, `>`, `&`).

@@ -1,9 +1,7 @@
-//! Per-chat send limits, kept BEFORE a request reaches teloxide's `Throttle`. The throttle holds a
-//! short first-come queue for all chats; a request over its chat's limit sits in that queue
-//! until the chat may send again, so a few chats with a backlog (flooders near the per-minute
-//! limit) filled it and a quiet customer's answer waited tens of seconds behind them. Here a
-//! chat's sender waits its own turn, off that queue; the throttle then only spreads the overall
-//! rate, and every request it holds can go at once. One chat's backlog never delays another chat.
+//! Per-chat send limits, kept before the overall limit (limiter.rs). A chat's sender reserves
+//! its own next slot and waits for it, off any shared queue, so one chat's backlog (a flooder
+//! near the per-minute limit) never delays another chat; then the overall budget is taken.
+//! A chat Telegram asked to wait (`429 retry_after`) is paused here until then.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -22,6 +20,8 @@ pub struct Pacer {
     group_per_min: usize,
     /// Each chat's reserved send times, oldest first (at most a minute's worth).
     chats: Mutex<HashMap<i64, VecDeque<Instant>>>,
+    /// Chats Telegram asked to wait, until when.
+    paused: Mutex<HashMap<i64, Instant>>,
 }
 
 fn count(n: u32) -> usize {
@@ -36,6 +36,7 @@ impl Pacer {
             per_min: count(limits.messages_per_min_chat),
             group_per_min: count(limits.messages_per_min_channel_or_supergroup),
             chats: Mutex::default(),
+            paused: Mutex::default(),
         }
     }
 
@@ -56,6 +57,7 @@ impl Pacer {
             times.pop_front();
         }
         let mut at = times.back().map_or(now, |last| (*last).max(now));
+        at = at.max(self.paused_until(chat, now));
         let nth_back = |n: usize| times.len().checked_sub(n).and_then(|i| times.get(i));
         if let Some(t) = nth_back(self.per_sec) {
             at = at.max(*t + SECOND);
@@ -70,9 +72,34 @@ impl Pacer {
         at
     }
 
+    /// Holds the chat's sends until `until` (Telegram's `retry_after` for this chat).
+    pub fn pause(&self, chat: i64, until: Instant) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let at = paused.entry(chat).or_insert(until);
+        *at = (*at).max(until);
+    }
+
+    /// The end of the chat's pause (`now` when it is not paused); ended pauses are forgotten.
+    fn paused_until(&self, chat: i64, now: Instant) -> Instant {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        match paused.get(&chat) {
+            Some(until) if *until > now => *until,
+            Some(_) => {
+                paused.remove(&chat);
+                now
+            }
+            None => now,
+        }
+    }
+
     /// Waits for the chat's next send slot.
     pub async fn wait(&self, chat: i64) {
-        let at = self.reserve(chat, Instant::now());
-        tokio::time::sleep_until(at.into()).await;
+        let now = Instant::now();
+        let at = self.reserve(chat, now);
+        // No timer when the slot is now: a timer fires only when the runtime turns its clock,
+        // which under a burst is late.
+        if at > now {
+            tokio::time::sleep_until(at.into()).await;
+        }
     }
 }

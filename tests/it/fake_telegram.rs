@@ -80,6 +80,8 @@ struct Inner {
     /// Support-group side (tests/it/fake_telegram.rs `group_*`): forum groups and their topics,
     /// members' statuses (`getChatMember`), messages by id (for `reply_to_message`).
     groups: GroupState,
+    /// Failures answered on demand (tests/it/fake_telegram.rs `fail_*`).
+    faults: Faults,
 }
 
 struct Shared {
@@ -365,6 +367,9 @@ async fn api(
     }
     let method = method.to_ascii_lowercase();
     let params = parse_params(&headers, &body);
+    if let Some(refused) = fault(&shared, &method, &params) {
+        return refused;
+    }
     if method == "getupdates" {
         if shared
             .inner
@@ -771,4 +776,84 @@ fn member_json(user: i64, status: &str) -> Value {
         _ => {}
     }
     m
+}
+
+// ---- Failures on demand: 429 with retry_after, 5xx, a chat that blocked the bot. ----
+
+/// What a send to a chat is answered with instead of success.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// 429 Too Many Requests with `retry_after` seconds.
+    RetryAfter(u32),
+    /// 500 Internal Server Error.
+    ServerError,
+}
+
+#[derive(Default)]
+struct Faults {
+    /// chat -> the next sends' answers, in order.
+    next: HashMap<i64, VecDeque<Fault>>,
+    /// Chats whose user blocked the bot (403 for every send).
+    blocked: std::collections::HashSet<i64>,
+    /// Sends refused (method, chat, when), not in `calls`.
+    refused: Vec<(String, i64, Instant)>,
+}
+
+fn is_send(method: &str) -> bool {
+    method.starts_with("send")
+}
+
+/// The refusal of a send to a chat with a fault waiting (and records it), else None.
+fn fault(shared: &Shared, method: &str, params: &Value) -> Option<Response> {
+    let chat = params["chat_id"].as_i64().filter(|_| is_send(method))?;
+    let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let faults = &mut inner.faults;
+    let response = if faults.blocked.contains(&chat) {
+        err(403, "Forbidden: bot was blocked by the user")
+    } else {
+        match faults.next.get_mut(&chat).and_then(VecDeque::pop_front)? {
+            Fault::RetryAfter(secs) => {
+                let body = json!({
+                    "ok": false,
+                    "error_code": 429,
+                    "description": format!("Too Many Requests: retry after {secs}"),
+                    "parameters": { "retry_after": secs },
+                });
+                (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response()
+            }
+            Fault::ServerError => err(500, "Internal Server Error"),
+        }
+    };
+    faults
+        .refused
+        .push((method.to_string(), chat, Instant::now()));
+    Some(response)
+}
+
+impl FakeTelegram {
+    /// The next sends to `chat` are answered with `faults`, in order (then normally).
+    pub fn fail_next(&self, chat: i64, faults: &[Fault]) {
+        let mut inner = self.lock();
+        inner
+            .faults
+            .next
+            .entry(chat)
+            .or_default()
+            .extend(faults.iter().cloned());
+    }
+
+    /// The user of `chat` blocks the bot (true) or unblocks it (false).
+    pub fn set_blocked(&self, chat: i64, blocked: bool) {
+        let mut inner = self.lock();
+        if blocked {
+            inner.faults.blocked.insert(chat);
+        } else {
+            inner.faults.blocked.remove(&chat);
+        }
+    }
+
+    /// Sends refused so far: (method, chat, when).
+    pub fn refused(&self) -> Vec<(String, i64, Instant)> {
+        self.lock().faults.refused.clone()
+    }
 }

@@ -237,8 +237,9 @@ impl<'a> Customer<'a> {
                 .map(|c| format!("{} {}", c.method, c.params))
                 .collect::<Vec<_>>()
         );
-        let new = all[self.seen..].to_vec();
-        self.seen = all.len();
+        // Exactly `n`: messages that arrived together with them stay for the next read.
+        let new = all[self.seen..self.seen + n].to_vec();
+        self.seen += n;
         new
     }
 

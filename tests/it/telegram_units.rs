@@ -226,7 +226,6 @@ fn the_fake_servers_updates_parse_as_telegram_updates() {
 #[test]
 fn the_sender_splits_long_replies_sends_files_and_offers_the_contact_button() {
     use repaybot::app::{Attachment, Reply};
-    use teloxide::prelude::RequesterExt;
     let fake = crate::fake_telegram::FakeTelegram::start("1:x");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -238,7 +237,8 @@ fn the_sender_splits_long_replies_sends_files_and_offers_the_contact_button() {
             messages_per_min_channel_or_supergroup: 6000,
             messages_per_sec_overall: 1000,
         };
-        let sender = repaybot::telegram::TelegramSender::new(bot.throttle(limits));
+        let sender = repaybot::telegram::TelegramSender::new(bot)
+            .with_limiter(repaybot::telegram::limiter::Limiter::new(&limits));
         let long = vec!["<b>row</b> & more"; 400].join("\n");
         let reply = Reply {
             text: long.clone(),
