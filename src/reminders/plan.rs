@@ -14,13 +14,16 @@ use std::collections::{BTreeSet, HashMap};
 pub struct RemindPolicy {
     /// Days before a due date (0 = on the day).
     pub days_before: Vec<u32>,
-    /// Local time of day of every proactive message, `HH:MM`.
-    pub at: String,
+    /// Local time of day of every proactive message (`HH:MM` in the file).
+    #[serde(with = "hhmm")]
+    pub at: NaiveTime,
     /// Days after a due date on which an overdue notice goes out.
     pub overdue_days: Vec<u32>,
-    /// Quiet hours `HH:MM` (start) to `HH:MM` (end): nothing proactive inside.
-    pub quiet_start: String,
-    pub quiet_end: String,
+    /// Quiet hours, start to end (`HH:MM` in the file): nothing proactive inside.
+    #[serde(with = "hhmm")]
+    pub quiet_start: NaiveTime,
+    #[serde(with = "hhmm")]
+    pub quiet_end: NaiveTime,
     /// Proactive messages per second over all chats (Telegram allows about 30).
     pub messages_per_second: u32,
     /// How long "pause" pauses pre-due reminders.
@@ -37,10 +40,10 @@ impl Default for RemindPolicy {
     fn default() -> Self {
         RemindPolicy {
             days_before: vec![3, 1, 0],
-            at: "10:00".into(),
+            at: hour(10),
             overdue_days: vec![1, 3, 7, 15, 30],
-            quiet_start: "21:00".into(),
-            quiet_end: "09:00".into(),
+            quiet_start: hour(21),
+            quiet_end: hour(9),
             messages_per_second: 30,
             pause_days: 30,
             retry_minutes: 10,
@@ -56,19 +59,32 @@ pub fn parse_hhmm(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
 }
 
+/// `h`:00 (0–23).
+fn hour(h: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// A time of day in the config file: `HH:MM`, read into a `NaiveTime` once (a bad one names
+/// its key and stops the start).
+mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_hhmm(&text)
+            .ok_or_else(|| D::Error::custom(format!("must be a time HH:MM, got '{text}'")))
+    }
+}
+
 impl RemindPolicy {
     /// Every problem with the settings, one message each (empty when valid).
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
-        for (name, v) in [
-            ("at", &self.at),
-            ("quiet_start", &self.quiet_start),
-            ("quiet_end", &self.quiet_end),
-        ] {
-            if parse_hhmm(v).is_none() {
-                p.push(format!("reminders.{name} must be a time HH:MM, got '{v}'"));
-            }
-        }
         if self.days_before.iter().any(|d| *d > MAX_DAYS_BEFORE) {
             p.push(format!(
                 "reminders.days_before must list 0 to {MAX_DAYS_BEFORE} days"
@@ -98,14 +114,11 @@ impl RemindPolicy {
     }
 
     pub fn send_time(&self) -> NaiveTime {
-        parse_hhmm(&self.at).unwrap_or(NaiveTime::MIN)
+        self.at
     }
 
     fn quiet_bounds(&self) -> (NaiveTime, NaiveTime) {
-        (
-            parse_hhmm(&self.quiet_start).unwrap_or(NaiveTime::MIN),
-            parse_hhmm(&self.quiet_end).unwrap_or(NaiveTime::MIN),
-        )
+        (self.quiet_start, self.quiet_end)
     }
 
     /// Whether a local time of day is inside the quiet hours.

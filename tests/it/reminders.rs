@@ -512,15 +512,25 @@ fn the_calendar_file_is_rfc5545() -> Result<()> {
 fn reminder_settings_are_validated_at_start_up() {
     let mut s = reminders::RemindPolicy::default();
     assert!(s.problems().is_empty());
-    s.at = "22:00".into();
+    s.at = reminders::plan::parse_hhmm("22:00").unwrap();
     s.days_before = vec![9];
     let p = s.problems();
     assert!(p.iter().any(|m| m.contains("days_before")), "{p:?}");
     let q = reminders::RemindPolicy {
-        at: "22:00".into(),
+        at: reminders::plan::parse_hhmm("22:00").unwrap(),
         ..Default::default()
     };
     assert!(q.problems().iter().any(|m| m.contains("quiet")));
+    // In the file the times are read once, as times: a bad one names its key.
+    let err = repaybot::settings::Settings::from_toml("[reminders]\nquiet_end = \"25:61\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("quiet_end") && err.contains("HH:MM"), "{err}");
+    let ok = repaybot::settings::Settings::from_toml("[reminders]\nat = \"11:30\"\n").unwrap();
+    assert_eq!(
+        ok.reminders.send_time().format("%H:%M").to_string(),
+        "11:30"
+    );
     let times: BTreeMap<&str, Option<&str>> = BTreeMap::from([
         ("18:30", Some("18:30")),
         ("晚上8点", Some("20:00")),

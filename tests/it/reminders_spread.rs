@@ -25,7 +25,7 @@ fn app_with(n: usize, per_second: u32, quiet_start: &str) -> Result<App> {
     let store = Store::temporary()?;
     let mut settings = Settings::default();
     settings.reminders.messages_per_second = per_second;
-    settings.reminders.quiet_start = quiet_start.into();
+    settings.reminders.quiet_start = repaybot::reminders::plan::parse_hhmm(quiet_start).unwrap();
     let mut a = String::from("account_id,name,phone,id_last4,language,timezone\n");
     let mut o = String::from(
         "order_id,account_id,item,principal,periods,method,monthly_rate,first_due_date\n",
