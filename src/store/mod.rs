@@ -63,6 +63,7 @@ mod blocked;
 mod cases;
 mod chat_records;
 pub mod events;
+pub mod group_commit;
 mod import_commit;
 pub mod kept_messages;
 mod outbox;
@@ -99,6 +100,7 @@ use std::path::Path;
 pub struct Store {
     db: sled::Db,
     flushes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    group_commit: std::sync::Arc<group_commit::GroupCommit>,
     pub(crate) accounts: sled::Tree,
     pub(crate) phones: sled::Tree,
     pub(crate) orders: sled::Tree,
@@ -182,23 +184,26 @@ impl Store {
             pending: db.open_tree("pending_payments")?,
             db,
             flushes: Default::default(),
+            group_commit: Default::default(),
         };
         store.recover_import()?;
         Ok(store)
     }
 
-    /// Blocks until everything written so far is on disk.
-    /// How many times this store (any clone of it) was flushed: a debug figure, since a turn
-    /// should cost one.
+    /// How many times this store (any clone of it) was asked to flush: a debug figure, since a
+    /// turn should cost one.
     pub fn flushes(&self) -> u64 {
         self.flushes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Blocks until everything written so far is on disk (concurrent callers share one sync).
     pub fn flush(&self) -> Result<()> {
         self.flushes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.db.flush().context("flushing the database")?;
-        Ok(())
+        self.group_commit.flush(|| {
+            self.db.flush().context("flushing the database")?;
+            Ok(())
+        })
     }
 
     /// A new id for a payment made in the chat, unique by construction: the day, the account

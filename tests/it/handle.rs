@@ -117,3 +117,51 @@ fn in_serve_each_customer_update_costs_one_blocking_hop() {
     assert_eq!(metric(&text, "repaybot_blocking_hops_total"), 3.0, "{text}");
     assert!(metric(&text, "repaybot_store_flushes ") >= 3.0, "{text}");
 }
+
+#[test]
+fn concurrent_flushes_share_a_sync_and_each_waits_for_one_that_covers_it() {
+    use repaybot::store::group_commit::GroupCommit;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let group = Arc::new(GroupCommit::default());
+    // `written` counts writes; a sync makes every write so far durable.
+    let (written, durable, syncs) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (group, written, durable, syncs) = (
+                Arc::clone(&group),
+                Arc::clone(&written),
+                Arc::clone(&durable),
+                Arc::clone(&syncs),
+            );
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    let mine = written.fetch_add(1, Ordering::SeqCst) + 1;
+                    group
+                        .flush(|| {
+                            let upto = written.load(Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(2));
+                            durable.fetch_max(upto, Ordering::SeqCst);
+                            syncs.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .unwrap();
+                    assert!(
+                        durable.load(Ordering::SeqCst) >= mine,
+                        "returned before its write was synced"
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let syncs = syncs.load(Ordering::SeqCst);
+    assert!(syncs < 160, "8 threads × 20 flushes took {syncs} syncs");
+    assert!(syncs >= 20, "at least one sync per round of a thread");
+}
