@@ -96,7 +96,11 @@ fn plan_vars(ctx: &EffectCtx, account: &Account) -> Result<Vars> {
         ("remind_overdue".to_string(), join(&rp.overdue_days)),
         (
             "remind_quiet".to_string(),
-            format!("{}–{}", rp.quiet_start, rp.quiet_end),
+            format!(
+                "{}–{}",
+                rp.quiet_start.format("%H:%M"),
+                rp.quiet_end.format("%H:%M")
+            ),
         ),
         (
             "remind_lines".to_string(),
