@@ -161,21 +161,23 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         sender.proactive()
     });
     let scheduler = deliver::Scheduler::start(Arc::clone(&app), deliver);
-    let router = router::Router::new(
+    let router = Arc::new(router::Router::new(
         handler::Ctx {
             relay: support::Relay::from_app(&app),
             app,
             sender,
         },
         flood::FloodGuard::new(opts.flood.0, opts.flood.1),
-    );
+    ));
     owed::deliver_left_over(&router.ctx()).await;
     // After the left-over replies, so a receipt is not sent by both.
     let payments = crate::payments::reconcile::start(payments_core, notify).await?;
-    let owed_ctx = router.ctx();
+    // What a payment owes a chat goes through that chat's worker, after the turn in hand (which
+    // may be sending the same receipt), never beside it.
+    let owed_router = Arc::clone(&router);
     let owed_task = tokio::spawn(async move {
         while let Some(chat) = owed_rx.recv().await {
-            owed::deliver_to(&owed_ctx, &chat).await;
+            owed_router.owed(&chat);
         }
     });
     let support_ticker = support::Ticker::start(router.ctx());

@@ -24,6 +24,8 @@ enum Job {
     SlowDown(Private),
     /// A support-group message (one worker per forum topic).
     Group(Box<Message>),
+    /// Replies owed to the chat (a payment the cashier confirmed): sent in the chat's turn order.
+    Owed(String),
 }
 
 /// A worker's key: the chat, and the forum topic in a group (0 elsewhere).
@@ -119,12 +121,17 @@ impl Router {
     /// A job its chat's full queue could not take: dropped; a customer hears it once (and a
     /// pressed button stops spinning).
     fn overflow(&self, key: Key, job: Job, notice: bool) {
-        let (Job::Turn(p) | Job::SlowDown(p)) = job else {
-            tracing::warn!(
-                chat_id = key.0,
-                "support group topic backlogged: message dropped"
-            );
-            return;
+        let p = match job {
+            Job::Turn(p) | Job::SlowDown(p) => p,
+            Job::Group(_) => {
+                tracing::warn!(
+                    chat_id = key.0,
+                    "support group topic backlogged: message dropped"
+                );
+                return;
+            }
+            // Still in the outbox: the next start sends them (or the next payment notice).
+            Job::Owed(_) => return,
         };
         tracing::info!(
             chat_id = p.chat_id,
@@ -139,6 +146,14 @@ impl Router {
                 ctx.sender.answer_callback(&cb.id).await;
             }
         });
+    }
+
+    /// Replies owed to `chat` (a `tg:` key) are sent by its worker, in order with its turns.
+    pub fn owed(&self, chat: &str) {
+        match super::inbound::chat_id_of(chat) {
+            Some(chat_id) => self.enqueue((chat_id, 0), Job::Owed(chat.to_string())),
+            None => tracing::debug!("owed replies for a chat Telegram cannot reach"),
+        }
     }
 
     /// What every handler shares (for the support desk's ticker).
@@ -177,6 +192,7 @@ async fn worker(ctx: Arc<Ctx>, workers: Arc<Mutex<Workers>>, key: Key, mut rx: J
                 Job::Turn(p) => handler::handle(&ctx, p).await,
                 Job::SlowDown(p) => handler::slow_down(&ctx, p).await,
                 Job::Group(m) => super::support::group(&ctx, &m).await,
+                Job::Owed(chat) => super::owed::deliver_to(&ctx, &chat).await,
             }
         };
         if AssertUnwindSafe(run).catch_unwind().await.is_err() {
