@@ -6,9 +6,12 @@
 
 use super::{App, ChatInput, OwedReply, Reply};
 use crate::dialog::Lang;
+use crate::payments::callback::Apply;
+use crate::payments::outcome::{Answer, Report};
 use crate::support::{Content, Desk, GroupMessage, Outgoing};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// Something that happened, as the core sees it.
 #[derive(Clone, Debug)]
@@ -27,6 +30,9 @@ pub enum Event {
     TopicCreated { ticket: u64, thread: i32 },
     /// The front end posted group message `message_id` about `ticket` (replies to it reach it).
     Posted { ticket: u64, message_id: i32 },
+    /// The payment API reported a payment's outcome (a signed callback, a status answer, or
+    /// its expiry): applied exactly once, the customer told through the outbox.
+    PaymentReport(Report),
 }
 
 /// A customer's action in their chat.
@@ -57,6 +63,10 @@ pub struct Outcome {
     pub tickets_opened: Vec<u64>,
     /// The engine's decisions, for transcripts and logs.
     pub trace: Vec<String>,
+    /// How a payment report was answered (the callback's HTTP status follows from it).
+    pub payment_answer: Option<Answer>,
+    /// Chats with replies owed that the front end should send now (a receipt, a notice).
+    pub notify: Vec<String>,
 }
 
 impl App {
@@ -83,6 +93,14 @@ impl App {
             Event::Posted { ticket, message_id } => {
                 Desk::new(self).posted(ticket, message_id)?;
                 Outcome::default()
+            }
+            Event::PaymentReport(report) => {
+                let (answer, chat) = crate::payments::outcome::handle(self, &report, now)?;
+                Outcome {
+                    payment_answer: Some(answer),
+                    notify: chat.into_iter().collect(),
+                    ..Outcome::default()
+                }
             }
         };
         self.store.flush()?;
@@ -139,8 +157,18 @@ impl App {
             taken_by_desk: false,
             tickets_opened: turn.tickets_opened,
             trace: turn.trace,
+            ..Outcome::default()
         })
     }
+}
+
+/// The payment server's way into `handle` (the payments module sits below the app).
+pub fn payment_applier(app: Arc<App>) -> Apply {
+    Arc::new(move |report, now| {
+        let outcome = app.handle(Event::PaymentReport(report), now)?;
+        let answer = outcome.payment_answer.unwrap_or(Answer::Done);
+        Ok((answer, outcome.notify.into_iter().next()))
+    })
 }
 
 fn desk_only(desk: Vec<Outgoing>) -> Outcome {

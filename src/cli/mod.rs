@@ -331,8 +331,11 @@ fn run_chat(
     }
     let app = std::sync::Arc::new(crate::app::App::new(store, settings)?.with_clock(clock));
     // With the http gateway the callback server and the reconciler run while the chat runs.
-    let _payments = crate::payments::reconcile::start_in_thread(app.shared_core())
-        .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    let _payments = crate::payments::reconcile::start_in_thread(
+        app.shared_core(),
+        crate::app::payment_applier(std::sync::Arc::clone(&app)),
+    )
+    .map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let opts = crate::app::chat::ChatOptions {
         account,
         lang: lang.map(Into::into),

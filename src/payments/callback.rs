@@ -4,7 +4,7 @@
 //! 422 for an amount that differs, 200 only once the outcome is durable. The customer is told
 //! through the outbox (`notify` sends what is owed to the chat).
 
-use super::outcome::{handle, parse_report, Answer};
+use super::outcome::{parse_report, Answer, Report};
 use super::sign;
 use crate::core::Core;
 use crate::settings::Secret;
@@ -16,6 +16,15 @@ use std::sync::Arc;
 /// Tells a front end that a chat has replies owed (a receipt, a notice).
 pub type Notify = Arc<dyn Fn(String) + Send + Sync>;
 
+/// Applies a checked report (a callback's or a status answer's) durably and says how it was
+/// answered and which chat has something new: the front end hands in the app's
+/// `App::handle(Event::PaymentReport)`, so the decision and its one flush happen there.
+pub type Apply = Arc<
+    dyn Fn(Report, chrono::DateTime<chrono::Utc>) -> anyhow::Result<(Answer, Option<String>)>
+        + Send
+        + Sync,
+>;
+
 /// Test hook, never set in production: milliseconds the endpoint waits after the outcome is
 /// durable and before it answers (tests/it/payments: a SIGKILL in that window).
 pub const TEST_DELAY_ENV: &str = "REPAYBOT_TEST_CALLBACK_DELAY_MS";
@@ -25,6 +34,7 @@ pub struct CallbackState {
     pub app: Arc<Core>,
     pub secret: Secret,
     pub notify: Notify,
+    pub apply: Apply,
 }
 
 /// The router answering `path` (the path of `callback_url`).
@@ -53,12 +63,8 @@ async fn callback(State(s): State<CallbackState>, headers: HeaderMap, body: Byte
             return StatusCode::BAD_REQUEST;
         }
     };
-    let app = Arc::clone(&s.app);
-    let handled = tokio::task::spawn_blocking(move || {
-        let now = app.clock.now();
-        handle(&app, &report, now)
-    })
-    .await;
+    let (app, apply) = (Arc::clone(&s.app), Arc::clone(&s.apply));
+    let handled = tokio::task::spawn_blocking(move || apply(report, app.clock.now())).await;
     let (answer, chat) = match handled {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {

@@ -3,11 +3,11 @@
 //! and expiry after `pending_minutes`. [`run_once`] is one pass (what tests call); [`start`]
 //! runs it in a loop next to the callback server until [`PaymentTasks::stop`].
 
-use super::callback::{self, CallbackState, Notify};
+use super::callback::{self, Apply, CallbackState, Notify};
 use super::client::Client;
-use super::outcome::{handle, mark, Report, ReportStatus};
+use super::outcome::{Report, ReportStatus};
 use crate::core::Core;
-use crate::store::{OwedKind, PendingPayment, PendingStatus};
+use crate::store::PendingPayment;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub const TEST_INTERVAL_ENV: &str = "REPAYBOT_TEST_RECONCILE_MS";
 /// One pass: returns the chats with something new to be told.
 pub async fn run_once(
     app: &Arc<Core>,
+    apply: &Apply,
     client: &Client,
     query_after: chrono::Duration,
 ) -> Vec<String> {
@@ -43,9 +44,9 @@ pub async fn run_once(
         .filter(|r| r.status.is_open() && now - r.created_at >= query_after)
     {
         let answer = client.status(&rec.payment_id).await;
-        let app = Arc::clone(app);
+        let apply = Arc::clone(apply);
         let id = rec.payment_id.clone();
-        match tokio::task::spawn_blocking(move || settle(&app, &rec, answer, now)).await {
+        match tokio::task::spawn_blocking(move || settle(&apply, &rec, answer, now)).await {
             Ok(Ok(Some(chat))) => chats.push(chat),
             Ok(Ok(None)) => {}
             Ok(Err(e)) => {
@@ -61,24 +62,31 @@ pub async fn run_once(
 
 /// What a status answer (or its absence) does to an open payment.
 fn settle(
-    app: &Core,
+    apply: &Apply,
     rec: &PendingPayment,
     answer: Result<Report>,
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
     match answer {
         Ok(report) if report.status != ReportStatus::Pending => {
-            return Ok(handle(app, &report, now)?.1);
+            return Ok(apply(report, now)?.1);
         }
         Ok(_) => {}
         Err(e) => {
             tracing::info!(payment = %rec.payment_id, error = %format!("{e:#}"), "payment status query failed")
         }
     }
-    if now >= rec.expires_at && mark(app, rec, PendingStatus::Expired, OwedKind::PayExpired, now)? {
-        return Ok(Some(rec.chat.clone()));
+    if now < rec.expires_at {
+        return Ok(None);
     }
-    Ok(None)
+    // Past `pending_minutes` without an answer: the same as the API reporting it expired.
+    let expired = Report {
+        payment_id: rec.payment_id.clone(),
+        status: ReportStatus::Expired,
+        amount: rec.amount,
+        paid_at: None,
+    };
+    Ok(apply(expired, now)?.1)
 }
 
 /// The callback server and the reconciler, running until [`PaymentTasks::stop`].
@@ -89,7 +97,7 @@ pub struct PaymentTasks {
 }
 
 /// Starts both on the current runtime when the gateway is `http` (None for the sandbox).
-pub async fn start(app: Arc<Core>, notify: Notify) -> Result<Option<PaymentTasks>> {
+pub async fn start(app: Arc<Core>, apply: Apply, notify: Notify) -> Result<Option<PaymentTasks>> {
     let settings = &app.settings.payments;
     let (Some(http), Some(secret)) = (settings.http.clone(), settings.secret.clone()) else {
         return Ok(None);
@@ -110,6 +118,7 @@ pub async fn start(app: Arc<Core>, notify: Notify) -> Result<Option<PaymentTasks
         app: Arc::clone(&app),
         secret: secret.clone(),
         notify: Arc::clone(&notify),
+        apply: Arc::clone(&apply),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut server_stop = stopped.clone();
@@ -125,7 +134,7 @@ pub async fn start(app: Arc<Core>, notify: Notify) -> Result<Option<PaymentTasks
     });
     tracing::info!(listen = %addr, "serving payment callbacks");
     let client = Client::new(&http, secret);
-    let reconciler = tokio::spawn(reconcile_loop(app, client, notify, stopped));
+    let reconciler = tokio::spawn(reconcile_loop(app, apply, client, notify, stopped));
     Ok(Some(PaymentTasks {
         stop,
         tasks: vec![server, reconciler],
@@ -135,6 +144,7 @@ pub async fn start(app: Arc<Core>, notify: Notify) -> Result<Option<PaymentTasks
 
 async fn reconcile_loop(
     app: Arc<Core>,
+    apply: Apply,
     client: Client,
     notify: Notify,
     mut stopped: tokio::sync::watch::Receiver<bool>,
@@ -147,7 +157,7 @@ async fn reconcile_loop(
         None => (INTERVAL, chrono::Duration::minutes(QUERY_AFTER_MINUTES)),
     };
     loop {
-        for chat in run_once(&app, &client, after).await {
+        for chat in run_once(&app, &apply, &client, after).await {
             notify(chat);
         }
         tokio::select! {
@@ -174,7 +184,7 @@ pub struct Background {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-pub fn start_in_thread(app: Arc<Core>) -> Result<Option<Background>> {
+pub fn start_in_thread(app: Arc<Core>, apply: Apply) -> Result<Option<Background>> {
     if app.settings.payments.gateway != super::GatewayKind::Http {
         return Ok(None);
     }
@@ -184,7 +194,7 @@ pub fn start_in_thread(app: Arc<Core>) -> Result<Option<Background>> {
         .build()
         .context("starting the payments runtime")?;
     let notify: Notify = Arc::new(|_chat| {});
-    let tasks = runtime.block_on(start(app, notify))?;
+    let tasks = runtime.block_on(start(app, apply, notify))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("repaybot-payments".into())

@@ -155,6 +155,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         let _ = owed_tx.send(chat);
     });
     let payments_core = app.shared_core();
+    let apply_report = crate::app::payment_applier(Arc::clone(&app));
     let deliver = TelegramDeliver::new(if app.settings.reminders.paid_broadcast {
         sender.paid_broadcast()
     } else {
@@ -171,7 +172,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
     ));
     owed::deliver_left_over(&router.ctx()).await;
     // After the left-over replies, so a receipt is not sent by both.
-    let payments = crate::payments::reconcile::start(payments_core, notify).await?;
+    let payments = crate::payments::reconcile::start(payments_core, apply_report, notify).await?;
     // What a payment owes a chat goes through that chat's worker, after the turn in hand (which
     // may be sending the same receipt), never beside it.
     let owed_router = Arc::clone(&router);

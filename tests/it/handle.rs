@@ -165,3 +165,24 @@ fn concurrent_flushes_share_a_sync_and_each_waits_for_one_that_covers_it() {
     assert!(syncs < 160, "8 threads × 20 flushes took {syncs} syncs");
     assert!(syncs >= 20, "at least one sync per round of a thread");
 }
+
+#[test]
+fn a_payment_report_is_an_event_of_handle_answered_with_one_flush() {
+    use repaybot::payments::outcome::{Answer, Report, ReportStatus};
+    let app = app(Settings::default());
+    let report = Report {
+        payment_id: "C-unknown-1".into(),
+        status: ReportStatus::Succeeded,
+        amount: rust_decimal::Decimal::new(26790, 2),
+        paid_at: Some(now()),
+    };
+    let before = app.store.flushes();
+    let out = app.handle(Event::PaymentReport(report), now()).unwrap();
+    assert_eq!(
+        out.payment_answer,
+        Some(Answer::Unknown),
+        "an id never created: 404"
+    );
+    assert!(out.notify.is_empty() && out.replies.is_empty());
+    assert_eq!(app.store.flushes() - before, 1);
+}

@@ -23,6 +23,12 @@ fn start() -> DateTime<Utc> {
         .and_utc()
 }
 
+/// One reconciler pass with the app's own way of applying reports (as `serve` runs it).
+async fn pass(app: &Arc<App>, client: &Client, after: Duration) -> Vec<String> {
+    let apply = repaybot::app::payment_applier(Arc::clone(app));
+    run_once(&app.shared_core(), &apply, client, after).await
+}
+
 fn setup(api: &FakePayApi) -> (Arc<App>, Clock, Client) {
     let text = format!(
         "[payments]\ngateway = \"http\"\napi_url = \"{}\"\ncallback_url = \"https://bot.example/cb\"\ncallback_listen = \"127.0.0.1:0\"\npending_minutes = 30\n",
@@ -76,17 +82,13 @@ fn an_open_payment_is_asked_about_after_two_minutes_and_expires_after_pending_mi
     let rt = tokio::runtime::Runtime::new().unwrap();
     let after = Duration::minutes(QUERY_AFTER_MINUTES);
     clock.set(start() + Duration::minutes(1));
-    assert!(rt
-        .block_on(run_once(&app.shared_core(), &client, after))
-        .is_empty());
+    assert!(rt.block_on(pass(&app, &client, after)).is_empty());
     assert_eq!(api.status_calls(), 0, "not asked before two minutes");
     clock.set(start() + Duration::minutes(3));
-    assert!(rt
-        .block_on(run_once(&app.shared_core(), &client, after))
-        .is_empty());
+    assert!(rt.block_on(pass(&app, &client, after)).is_empty());
     assert_eq!(api.status_calls(), 1);
     clock.set(start() + Duration::minutes(31));
-    let told = rt.block_on(run_once(&app.shared_core(), &client, after));
+    let told = rt.block_on(pass(&app, &client, after));
     assert_eq!(told, vec!["tg:8801".to_string()]);
     let rec = app.store.pending_payment("C-rec-1").unwrap().unwrap();
     assert_eq!(rec.status, PendingStatus::Expired);
@@ -100,7 +102,7 @@ fn an_open_payment_is_asked_about_after_two_minutes_and_expires_after_pending_mi
     );
     // An expired payment is not asked about again; money arriving later is still applied.
     let calls = api.status_calls();
-    rt.block_on(run_once(&app.shared_core(), &client, after));
+    rt.block_on(pass(&app, &client, after));
     assert_eq!(api.status_calls(), calls);
     let late = Report {
         payment_id: "C-rec-1".into(),
@@ -135,7 +137,7 @@ fn a_status_answer_that_is_not_signed_is_not_believed() {
     api.unsign_status();
     let rt = tokio::runtime::Runtime::new().unwrap();
     clock.set(start() + Duration::minutes(5));
-    rt.block_on(run_once(&app.shared_core(), &client, Duration::minutes(2)));
+    rt.block_on(pass(&app, &client, Duration::minutes(2)));
     assert_eq!(api.status_calls(), 1, "it was asked");
     let rec = app.store.pending_payment("C-rec-1").unwrap().unwrap();
     assert_eq!(
