@@ -81,8 +81,7 @@ fn in_serve_each_customer_update_costs_one_blocking_hop() {
     struct Bot(std::process::Child);
     impl Drop for Bot {
         fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+            crate::process::kill(&mut self.0);
         }
     }
     let bot = Bot(Command::new(env!("CARGO_BIN_EXE_repaybot"))

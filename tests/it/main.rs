@@ -21,6 +21,7 @@ mod overdue_help;
 mod pay_plan;
 mod payment_ids;
 mod payments;
+mod process;
 mod receipts;
 mod reminders;
 mod reminders_plan;

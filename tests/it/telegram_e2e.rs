@@ -55,7 +55,7 @@ fn serve_env(
     env: &[(&str, &str)],
 ) -> Served {
     let log = dir.with_extension(format!("log{}", std::process::id()));
-    let log = unique(log);
+    let log = crate::process::unique_log(log);
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new(bin())
         .args([
@@ -89,34 +89,10 @@ fn serve_env(
     }
 }
 
-fn unique(p: PathBuf) -> PathBuf {
-    let mut n = 0;
-    loop {
-        let candidate = p.with_extension(format!("{n}.log"));
-        if !candidate.exists() {
-            return candidate;
-        }
-        n += 1;
-    }
-}
-
 impl Served {
     /// SIGTERM, then waits for a clean exit; returns the log.
     fn stop(mut self) -> String {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("sh")
-            .args(["-c", &format!("kill -TERM {pid}")])
-            .status();
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        assert!(status.success(), "serve failed ({status}):\n{log}");
+        let log = crate::process::stop_clean(&mut self.child, &self.log);
         every_statement_computes(&self.data);
         log
     }

@@ -62,27 +62,13 @@ fn serve(dir: &Path, fake: &FakeTelegram, run: u32) -> Served {
 impl Drop for Served {
     /// A failed assertion must not leave the bot running (after `stop` this finds it exited).
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::process::kill(&mut self.child);
     }
 }
 
 impl Served {
     fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        assert!(status.success(), "serve exited with {status}:\n{log}");
-        log
+        crate::process::stop_clean(&mut self.child, &self.log)
     }
 
     /// The `/metrics` text once served, checked to parse: every sample is `name{labels} value`,

@@ -66,7 +66,7 @@ pub fn serve(s: &Setup, fake: &FakeTelegram, env: &[(&str, &str)]) -> Bot {
         std::process::id(),
         Instant::now().elapsed().as_nanos()
     ));
-    let log = unique(log);
+    let log = crate::process::unique_log(log);
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new(bin())
         .args(["--data-dir", s.data.to_str().unwrap(), "--today", TODAY])
@@ -105,17 +105,6 @@ pub fn serve(s: &Setup, fake: &FakeTelegram, env: &[(&str, &str)]) -> Bot {
     bot
 }
 
-pub fn unique(p: PathBuf) -> PathBuf {
-    let mut n = 0;
-    loop {
-        let candidate = p.with_extension(format!("{n}.log"));
-        if !candidate.exists() {
-            return candidate;
-        }
-        n += 1;
-    }
-}
-
 impl Bot {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -129,33 +118,19 @@ impl Bot {
 
     /// SIGTERM and a clean exit; the log.
     pub fn stop(mut self) -> String {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let log = self.log();
-        assert!(status.success(), "serve failed ({status}):\n{log}");
-        log
+        crate::process::stop_clean(&mut self.child, &self.log)
     }
 
     /// SIGKILL: no cleanup at all.
     pub fn kill(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::process::kill(&mut self.child);
         self.log()
     }
 }
 
 impl Drop for Bot {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::process::kill(&mut self.child);
         if std::thread::panicking() {
             eprintln!("serve log:\n{}", self.log());
         }

@@ -33,7 +33,7 @@ fn a_bad_webhook_secret_is_refused_with_exit_2_and_a_reason_not_a_panic() {
 /// a minute per chat, 10 a second overall; the flood guard off, so only the queues and the
 /// send limits are at work.
 fn serve_limited(data: &std::path::Path, fake: &FakeTelegram) -> Served {
-    let log = super::unique(data.with_extension("log"));
+    let log = crate::process::unique_log(data.with_extension("log"));
     let file = std::fs::File::create(&log).unwrap();
     let child = Command::new(bin())
         .args([

@@ -1,0 +1,41 @@
+//! The `serve` processes the e2e tests run: a fresh log file name, a clean stop on SIGTERM, and
+//! a kill however a test ends (a failed assertion must not leave a bot running).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// How long a bot may take to stop.
+pub const STOP_WAIT: Duration = Duration::from_secs(60);
+
+/// `p` with the first free `.N.log` extension.
+pub fn unique_log(p: PathBuf) -> PathBuf {
+    (0..)
+        .map(|n| p.with_extension(format!("{n}.log")))
+        .find(|candidate| !candidate.exists())
+        .unwrap_or(p)
+}
+
+/// SIGTERM, then waits for a clean exit (the test fails otherwise); returns the log.
+pub fn stop_clean(child: &mut Child, log: &Path) -> String {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + STOP_WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(status.success(), "serve failed ({status}):\n{text}");
+    text
+}
+
+/// SIGKILL and reap (nothing when it already exited).
+pub fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
