@@ -371,6 +371,13 @@ impl Ticker {
     /// None without a support group.
     pub fn start(ctx: Arc<Ctx>) -> Option<Ticker> {
         ctx.relay.as_ref()?;
+        // What a tick sends (late notices, interrupted announcements) is proactive: it uses only
+        // the capacity replies leave, like reminders.
+        let ctx = Arc::new(Ctx {
+            app: Arc::clone(&ctx.app),
+            sender: ctx.sender.proactive(),
+            relay: Relay::from_app(&ctx.app),
+        });
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut every = tokio::time::interval(TICK);
