@@ -152,7 +152,7 @@ fn pass(dir: &std::path::Path) -> anyhow::Result<()> {
         pace: None,
     };
     let t = Instant::now();
-    let report = rt.block_on(reminders::run_once_with(&app, &Discard, now, &opts))?;
+    let report = rt.block_on(reminders::run_once_with(&app, &app, &Discard, now, &opts))?;
     let pass = t.elapsed();
     assert_eq!(report.sent, DUE, "{report:?}");
     println!(

@@ -8,6 +8,7 @@ use super::{App, ChatInput, OwedReply, Reply};
 use crate::dialog::Lang;
 use crate::payments::callback::Apply;
 use crate::payments::outcome::{Answer, Report};
+use crate::reminders::scheduler as reminders;
 use crate::support::{Content, Desk, GroupMessage, Outgoing};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -33,6 +34,24 @@ pub enum Event {
     /// The payment API reported a payment's outcome (a signed callback, a status answer, or
     /// its expiry): applied exactly once, the customer told through the outbox.
     PaymentReport(Report),
+    /// A reminder's wake came up in the scheduler's pass: what to send is prepared here (or the
+    /// day settled when there is nothing to send); the scheduler delivers it.
+    ReminderDue {
+        account_id: String,
+        at: DateTime<Utc>,
+    },
+    /// How the delivery of a prepared reminder went: the day is marked, or retried later.
+    ReminderDelivered {
+        ready: Box<reminders::Ready>,
+        delivery: reminders::Delivery,
+    },
+}
+
+/// A reminder step's result (see `Event::ReminderDue`, `Event::ReminderDelivered`).
+#[derive(Clone, Debug)]
+pub enum ReminderStep {
+    Prepared(reminders::Prepared),
+    Settled(reminders::Outcome),
 }
 
 /// A customer's action in their chat.
@@ -67,12 +86,20 @@ pub struct Outcome {
     pub payment_answer: Option<Answer>,
     /// Chats with replies owed that the front end should send now (a receipt, a notice).
     pub notify: Vec<String>,
+    /// What a reminder event came to.
+    pub reminder: Option<ReminderStep>,
 }
 
 impl App {
     /// Handles one event at `now`: the only entry front ends use for customers and the support
     /// group. One flush at the end: everything the outcome reports is durable before it is sent.
+    /// Reminder steps are the exception: the scheduler flushes once per pass (what they write
+    /// is the reminder state, recomputed from the ledger anyway).
     pub fn handle(&self, event: Event, now: DateTime<Utc>) -> Result<Outcome> {
+        let flush = !matches!(
+            event,
+            Event::ReminderDue { .. } | Event::ReminderDelivered { .. }
+        );
         let outcome = match event {
             Event::Customer(e) => self.customer_event(e, now)?,
             Event::Group {
@@ -102,8 +129,18 @@ impl App {
                     ..Outcome::default()
                 }
             }
+            Event::ReminderDue { account_id, at } => {
+                let prepared = reminders::prepare(self, &account_id, at, now)?;
+                reminder_only(ReminderStep::Prepared(prepared))
+            }
+            Event::ReminderDelivered { ready, delivery } => {
+                let settled = reminders::settle(self, *ready, delivery, now)?;
+                reminder_only(ReminderStep::Settled(settled))
+            }
         };
-        self.store.flush()?;
+        if flush {
+            self.store.flush()?;
+        }
         Ok(outcome)
     }
 
@@ -169,6 +206,48 @@ pub fn payment_applier(app: Arc<App>) -> Apply {
         let answer = outcome.payment_answer.unwrap_or(Answer::Done);
         Ok((answer, outcome.notify.into_iter().next()))
     })
+}
+
+/// The scheduler's way into `handle` (the reminders module sits below the app).
+impl reminders::Steps for App {
+    fn prepare(
+        &self,
+        account_id: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<reminders::Prepared> {
+        let event = Event::ReminderDue {
+            account_id: account_id.to_string(),
+            at,
+        };
+        match self.handle(event, now)?.reminder {
+            Some(ReminderStep::Prepared(prepared)) => Ok(prepared),
+            _ => Err(anyhow::anyhow!("a reminder wake was not prepared")),
+        }
+    }
+
+    fn settle(
+        &self,
+        ready: reminders::Ready,
+        delivery: reminders::Delivery,
+        now: DateTime<Utc>,
+    ) -> Result<reminders::Outcome> {
+        let event = Event::ReminderDelivered {
+            ready: Box::new(ready),
+            delivery,
+        };
+        match self.handle(event, now)?.reminder {
+            Some(ReminderStep::Settled(outcome)) => Ok(outcome),
+            _ => Err(anyhow::anyhow!("a reminder delivery was not settled")),
+        }
+    }
+}
+
+fn reminder_only(step: ReminderStep) -> Outcome {
+    Outcome {
+        reminder: Some(step),
+        ..Outcome::default()
+    }
 }
 
 fn desk_only(desk: Vec<Outgoing>) -> Outcome {

@@ -25,7 +25,7 @@ use crate::settings::Settings;
 use crate::store::{LoadedSession, Store, TicketReason};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-pub use handle::{payment_applier, CustomerEvent, Event, Outcome};
+pub use handle::{payment_applier, CustomerEvent, Event, Outcome, ReminderStep};
 use input::{command_intent, contact_slots, show_vars, slot_vars};
 pub use names::{check_handlers_used, known, EVENTS, SLOTS};
 pub use owed::OwedReply;

@@ -83,14 +83,15 @@ impl PassOptions {
 /// Failed deliveries of one day's message before the day is given up.
 pub const MAX_FAILURES: u32 = 3;
 
-/// One pass at `now` with the policy's limits.
+/// One pass at `now` with the policy's limits, the core taking the decisions.
 pub async fn run_once(app: &Core, deliver: &dyn Deliver, now: DateTime<Utc>) -> Result<PassReport> {
-    run_once_with(app, deliver, now, &PassOptions::from_app(app)).await
+    run_once_with(app, app, deliver, now, &PassOptions::from_app(app)).await
 }
 
 /// One pass at `now`: every account whose wake is due, up to `opts.max_accounts`.
 pub async fn run_once_with(
     app: &Core,
+    steps: &dyn Steps,
     deliver: &dyn Deliver,
     now: DateTime<Utc>,
     opts: &PassOptions,
@@ -104,7 +105,7 @@ pub async fn run_once_with(
     for entry in index::due(&app.store, now).take(opts.max_accounts) {
         let (at, account_id) = entry?;
         report.due += 1;
-        let outcome = handle(app, deliver, &account_id, at, now).await;
+        let outcome = handle(steps, deliver, &account_id, at, now).await;
         match outcome {
             Ok(o) => {
                 changed |= o != Outcome::Skipped;
@@ -132,8 +133,9 @@ pub async fn run_once_with(
     Ok(report)
 }
 
+/// What became of one due wake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
+pub enum Outcome {
     Sent,
     Empty,
     NoChat,
@@ -172,25 +174,94 @@ fn commit(
     anyhow::bail!("the reminder state of {account_id} kept changing")
 }
 
+/// A due reminder ready to go: the message for its chat, and what settling it needs.
+#[derive(Clone, Debug)]
+pub struct Ready {
+    pub account_id: String,
+    pub chat: String,
+    pub reply: Reply,
+    items: Vec<plan::Item>,
+    state: RemindState,
+    wake: Wake,
+    today: chrono::NaiveDate,
+    next: Option<Wake>,
+}
+
+/// What a due wake comes to: settled already (nothing to send), or a message to deliver.
+#[derive(Clone, Debug)]
+pub enum Prepared {
+    Settled(Outcome),
+    Ready(Box<Ready>),
+}
+
+/// How the delivery of a [`Ready`] reminder went.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    Sent,
+    /// The front end cannot reach the chat at all (another front end's chat).
+    Unreachable,
+    /// A failure worth another try later (logged with its reason).
+    Failed(String),
+}
+
+/// The two decisions of a due reminder. `serve` takes them through `App::handle`
+/// (`Event::ReminderDue`, `Event::ReminderDelivered`); the core itself implements them too,
+/// for tools and tests that run a pass without the app.
+pub trait Steps: Send + Sync {
+    fn prepare(&self, account_id: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Prepared>;
+    fn settle(&self, ready: Ready, delivery: Delivery, now: DateTime<Utc>) -> Result<Outcome>;
+}
+
+impl Steps for Core {
+    fn prepare(&self, account_id: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Prepared> {
+        prepare(self, account_id, at, now)
+    }
+
+    fn settle(&self, ready: Ready, delivery: Delivery, now: DateTime<Utc>) -> Result<Outcome> {
+        settle(self, ready, delivery, now)
+    }
+}
+
 async fn handle(
-    app: &Core,
+    steps: &dyn Steps,
     deliver: &dyn Deliver,
     account_id: &str,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
+    let ready = match steps.prepare(account_id, at, now)? {
+        Prepared::Settled(outcome) => return Ok(outcome),
+        Prepared::Ready(ready) => *ready,
+    };
+    let delivery = match deliver.deliver(&ready.chat, &ready.reply).await {
+        Ok(()) => Delivery::Sent,
+        Err(e) if e.is::<Unreachable>() => Delivery::Unreachable,
+        Err(e) => Delivery::Failed(format!("{e:#}")),
+    };
+    steps.settle(ready, delivery, now)
+}
+
+/// Everything before the delivery: the wake checked, the quiet hours, the day's items, the
+/// chat; every case without a message is settled (committed) here.
+pub fn prepare(
+    app: &Core,
+    account_id: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Prepared> {
+    let settled = |o| Ok(Prepared::Settled(o));
     let store = &app.store;
     let state = index::load(store, account_id)?;
     let Some(wake) = state.wake.clone().filter(|w| w.at == at) else {
         index::drop_stale(store, at, account_id)?;
-        return Ok(Outcome::Skipped);
+        return settled(Outcome::Skipped);
     };
     let Some(account) = store.account(account_id)?.map(|s| s.data) else {
         commit(app, account_id, state, |s| RemindState {
             wake: None,
             ..s.clone()
         })?;
-        return Ok(Outcome::Skipped);
+        return settled(Outcome::Skipped);
     };
     let rp = &app.settings.reminders;
     let tz = super::tz_of(&account);
@@ -204,7 +275,7 @@ async fn handle(
             }),
             ..s.clone()
         })?;
-        return Ok(Outcome::Quiet);
+        return settled(Outcome::Quiet);
     }
     let today = local.date_naive();
     let prefs = super::prefs(store, account_id)?;
@@ -216,55 +287,87 @@ async fn handle(
         &bill.orders,
         today + Days::new(1),
     );
-    let done = |s: &RemindState, sent: bool| RemindState {
-        done_through: Some(today),
-        last_sent: if sent { Some(today) } else { s.last_sent },
-        wake: next.clone(),
-        failures: 0,
+    let skip = |outcome| -> Result<Prepared> {
+        commit(app, account_id, state.clone(), |s| {
+            done(s, today, &next, false)
+        })?;
+        settled(outcome)
     };
     if state.last_sent.is_some_and(|d| d >= today) {
         // Already one message today: the rest waits for the next reminder day.
-        commit(app, account_id, state, |s| done(s, false))?;
-        return Ok(Outcome::Empty);
+        return skip(Outcome::Empty);
     }
     let paused = super::overdue_paused(store, account_id)?;
     let from = wake.date.min(today);
     let items = plan::due_in_window(&bill.orders, &prefs, rp, paused, from, today);
     if items.is_empty() {
-        commit(app, account_id, state, |s| done(s, false))?;
-        return Ok(Outcome::Empty);
+        return skip(Outcome::Empty);
     }
     let Some(chat) = store.chat_of_account(account_id)? else {
         tracing::info!(account = account_id, "reminder due but no chat is bound");
-        commit(app, account_id, state, |s| done(s, false))?;
-        return Ok(Outcome::NoChat);
+        return skip(Outcome::NoChat);
     };
     if store.blocked_since(&chat)?.is_some() {
         tracing::info!(account = account_id, chat = %chat, "reminder due but the chat is undeliverable");
-        commit(app, account_id, state, |s| done(s, false))?;
-        return Ok(Outcome::Blocked);
+        return skip(Outcome::Blocked);
     }
     let lang = app.chat_lang(&chat);
     let reply = message::reminder(&app.flows, lang, &items, from < today);
-    match deliver.deliver(&chat, &reply).await {
-        Ok(()) => {
+    Ok(Prepared::Ready(Box::new(Ready {
+        account_id: account_id.to_string(),
+        chat,
+        reply,
+        items,
+        state,
+        wake,
+        today,
+        next,
+    })))
+}
+
+/// The day marked: reminded (or not) through `today`, the next wake set, failures cleared.
+fn done(s: &RemindState, today: chrono::NaiveDate, next: &Option<Wake>, sent: bool) -> RemindState {
+    RemindState {
+        done_through: Some(today),
+        last_sent: if sent { Some(today) } else { s.last_sent },
+        wake: next.clone(),
+        failures: 0,
+    }
+}
+
+/// After the delivery: the day marked sent, or given up for this chat, or retried later.
+pub fn settle(app: &Core, ready: Ready, delivery: Delivery, now: DateTime<Utc>) -> Result<Outcome> {
+    let Ready {
+        account_id,
+        chat,
+        items,
+        state,
+        wake,
+        today,
+        next,
+        ..
+    } = ready;
+    let (store, account_id) = (&app.store, account_id.as_str());
+    match delivery {
+        Delivery::Sent => {
             crate::ops::observe::reminder(store, &chat, account_id, &items, true, now);
-            commit(app, account_id, state, |s| done(s, true))?;
+            commit(app, account_id, state, |s| done(s, today, &next, true))?;
             tracing::info!(account = account_id, chat = %chat, items = items.len(), "reminder sent");
             Ok(Outcome::Sent)
         }
-        Err(e) if e.is::<Unreachable>() => {
+        Delivery::Unreachable => {
             tracing::info!(account = account_id, chat = %chat, "reminder due but the chat is not reachable");
-            commit(app, account_id, state, |s| done(s, false))?;
+            commit(app, account_id, state, |s| done(s, today, &next, false))?;
             Ok(Outcome::NoChat)
         }
-        Err(e) => {
-            tracing::warn!(account = account_id, chat = %chat, "reminder delivery failed: {e:#}");
+        Delivery::Failed(reason) => {
+            tracing::warn!(account = account_id, chat = %chat, "reminder delivery failed: {reason}");
             crate::ops::observe::reminder(store, &chat, account_id, &items, false, now);
-            let retry = now + chrono::Duration::minutes(i64::from(rp.retry_minutes));
+            let retry =
+                now + chrono::Duration::minutes(i64::from(app.settings.reminders.retry_minutes));
             commit(app, account_id, state, |s| {
                 if s.failures + 1 >= MAX_FAILURES {
-                    done(s, false)
+                    done(s, today, &next, false)
                 } else {
                     RemindState {
                         wake: Some(Wake {
@@ -374,6 +477,7 @@ pub fn day_load(app: &Core, now: DateTime<Utc>) -> DayLoad {
 /// Time is the app's clock.
 pub async fn run(
     app: Arc<Core>,
+    steps: Arc<dyn Steps>,
     deliver: Arc<dyn Deliver>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
@@ -392,7 +496,8 @@ pub async fn run(
             warn_if_over_capacity(&app, now);
             checked = Some(now);
         }
-        let more = match run_once(&app, deliver.as_ref(), now).await {
+        let opts = PassOptions::from_app(&app);
+        let more = match run_once_with(&app, steps.as_ref(), deliver.as_ref(), now, &opts).await {
             Ok(r) => {
                 if r.due > 0 {
                     tracing::info!(

@@ -59,7 +59,7 @@ impl Scheduler {
         };
         let handle = tokio::spawn(async move {
             let deliver: Arc<dyn Deliver> = Arc::new(deliver);
-            if let Err(e) = crate::reminders::run(app.shared_core(), deliver, shutdown).await {
+            if let Err(e) = crate::reminders::run(app.shared_core(), app, deliver, shutdown).await {
                 tracing::error!("the reminder scheduler stopped: {e:#}");
             }
         });

@@ -433,7 +433,12 @@ async fn the_scheduler_loop_runs_under_paused_time_and_stops_on_shutdown() -> Re
         let _ = stopped.await;
     };
     let deliver: Arc<dyn Deliver> = rec.clone();
-    let task = tokio::spawn(reminders::run(app.shared_core(), deliver, shutdown));
+    let task = tokio::spawn(reminders::run(
+        app.shared_core(),
+        app.clone(),
+        deliver,
+        shutdown,
+    ));
     // Minute by minute, with a moment of real time each: the scheduler's flush runs on the
     // blocking pool, and paused time must not race days ahead while it waits for one.
     for _ in 0..4 * 1440 {
@@ -567,5 +572,51 @@ async fn a_restart_after_downtime_keeps_the_missed_day_for_one_catch_up_message(
     assert_eq!(sent.len(), 1, "one catch-up message");
     assert_eq!(sent[0].0, back);
     assert!(sent[0].1.text.contains("晚到"), "{}", sent[0].1.text);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reminder_pass_through_app_handle_sends_exactly_what_the_core_pass_sends() -> Result<()> {
+    // `serve` takes each reminder's two decisions through `App::handle` (ReminderDue, then
+    // ReminderDelivered); tools may run the core's. Both must send the same messages.
+    let (via_core, via_app) = (
+        bound_demo(Store::temporary()?)?,
+        bound_demo(Store::temporary()?)?,
+    );
+    let (core_rec, app_rec) = (Recorder::default(), Recorder::default());
+    let opts = reminders::PassOptions {
+        max_accounts: 1000,
+        pace: None,
+    };
+    let core = via_core.shared_core();
+    let mut now = shanghai(start_day(), 0, 0);
+    for _ in 0..20 * 24 {
+        *core_rec.now.lock().unwrap() = Some(now);
+        *app_rec.now.lock().unwrap() = Some(now);
+        reminders::run_once_with(&core, core.as_ref(), &core_rec, now, &opts).await?;
+        reminders::run_once_with(&via_app, &via_app, &app_rec, now, &opts).await?;
+        now += chrono::Duration::hours(1);
+    }
+    assert!(
+        !app_rec.sent().is_empty(),
+        "twenty days of the demo remind someone"
+    );
+    assert_eq!(app_rec.sent(), core_rec.sent());
+    // A wake that is not in the index any more settles as skipped, with nothing to send.
+    let stale = repaybot::app::Event::ReminderDue {
+        account_id: "A1001".into(),
+        at: shanghai(start_day(), 3, 17),
+    };
+    let out = via_app.handle(stale, now)?;
+    assert!(
+        matches!(
+            out.reminder,
+            Some(repaybot::app::ReminderStep::Prepared(
+                reminders::scheduler::Prepared::Settled(reminders::scheduler::Outcome::Skipped)
+            ))
+        ),
+        "{:?}",
+        out.reminder
+    );
     Ok(())
 }

@@ -243,7 +243,7 @@ fn a_user_who_blocked_the_bot_is_recorded_and_gets_no_more_reminders() -> anyhow
     let mut blocked = 0;
     for d in 0..60 {
         let now = shanghai(start + Days::new(d), 12);
-        let r = rt.block_on(reminders::run_once_with(&app, &deliver, now, &opts))?;
+        let r = rt.block_on(reminders::run_once_with(&app, &app, &deliver, now, &opts))?;
         blocked += r.blocked;
     }
     let tries_to_blocked = fake.refused().iter().filter(|r| r.1 == 1).count();
