@@ -8,7 +8,7 @@ use super::{App, ChatInput, OwedReply, Reply};
 use crate::dialog::Lang;
 use crate::payments::callback::Apply;
 use crate::payments::outcome::{Answer, Report};
-use crate::reminders::scheduler as reminders;
+use crate::reminders::wake as reminders;
 use crate::support::{Content, Desk, GroupMessage, Outgoing};
 use anyhow::Result;
 use chrono::{DateTime, Utc};

@@ -13,6 +13,7 @@ pub mod message;
 pub mod plan;
 pub mod report;
 pub mod scheduler;
+pub mod wake;
 
 pub use index::{RemindState, Wake};
 pub use plan::{Item, Kind, Prefs, RemindPolicy};
@@ -20,6 +21,7 @@ pub use scheduler::{
     day_load, run, run_once, run_once_with, spread_day, DayLoad, Deliver, DeliverFuture,
     PassOptions, PassReport, Unreachable,
 };
+pub use wake::{Delivery, Outcome, Prepared, Ready, Steps, MAX_FAILURES};
 
 use crate::domain::Account;
 use crate::settings::Settings;

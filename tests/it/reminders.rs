@@ -612,7 +612,7 @@ async fn a_reminder_pass_through_app_handle_sends_exactly_what_the_core_pass_sen
         matches!(
             out.reminder,
             Some(repaybot::app::ReminderStep::Prepared(
-                reminders::scheduler::Prepared::Settled(reminders::scheduler::Outcome::Skipped)
+                reminders::Prepared::Settled(reminders::Outcome::Skipped)
             ))
         ),
         "{:?}",
