@@ -19,14 +19,14 @@ mod reminder_effects;
 mod support_turns;
 
 pub use crate::core::{dialog_lang, link_of, Attachment, Core, Reply, URL_BUTTON};
-use crate::dialog::{self, Effect, Input, Lang, Message};
+use crate::dialog::{self, Effect, Input, Lang};
 use crate::domain::{Account, AccountBill};
 use crate::settings::Settings;
 use crate::store::{LoadedSession, Store, TicketReason};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use handle::{payment_applier, CustomerEvent, Event, Outcome, ReminderStep};
-use input::{command_intent, contact_slots, show_vars, slot_vars};
+
 pub use names::{check_handlers_used, known, EVENTS, SLOTS};
 pub use owed::OwedReply;
 use std::collections::BTreeMap;
@@ -160,100 +160,19 @@ impl App {
                 .text(session.lang, "common.session_restarted", &BTreeMap::new());
             out.replies.push(Reply::text(text));
         }
-        let understanding;
-        let slots;
-        let mut hint = TicketReason::Request;
-        let dialog_input = match &input {
-            ChatInput::Start => Input::Start,
-            ChatInput::Button(data) if data.starts_with("r:") => {
-                // A reminder's button: no turn showed it, so it stands for an intent.
-                let (intent, s) = crate::reminders::message::button_intent(data, today)
-                    .unwrap_or(("reminder_set", BTreeMap::new()));
-                slots = s;
-                out.trace.push(format!(
-                    "button={data} intent={intent} slots={}",
-                    show_vars(&slots)
-                ));
-                Input::Text(Message {
-                    raw: "",
-                    intent,
-                    slots: &slots,
-                    slot_problem: None,
-                })
-            }
-            ChatInput::Button(data) => Input::Button(data),
-            ChatInput::Document { file_id, name } => {
-                let clean = |t: &str| t.replace(['\t', '\n', '\r'], " ");
-                slots = BTreeMap::from([(
-                    "document".to_string(),
-                    format!("{}\t{}", clean(file_id), clean(name)),
-                )]);
-                out.trace.push("intent=document".to_string());
-                Input::Text(Message {
-                    raw: name,
-                    intent: "unknown",
-                    slots: &slots,
-                    slot_problem: None,
-                })
-            }
-            ChatInput::Contact { phone, .. } => {
-                slots = contact_slots(phone);
-                out.trace.push("input=contact".to_string());
-                Input::Text(Message {
-                    raw: phone,
-                    intent: crate::nlu::Intent::BindAccount.as_str(),
-                    slots: &slots,
-                    slot_problem: None,
-                })
-            }
-            ChatInput::Text(raw) if raw.trim() == "/start" => Input::Start,
-            ChatInput::Text(raw) => {
-                understanding = command_intent(raw).map_or_else(
-                    || self.nlu.understand(raw, today),
-                    |intent| crate::nlu::Understanding {
-                        intent,
-                        slots: Default::default(),
-                        lang: crate::nlu::Lang::Zh,
-                    },
-                );
-                if self.settings.nlu.keep_unknown && self.nlu.worth_keeping(raw, today) {
-                    self.store.keep_unknown(chat, today, raw)?;
-                }
-                slots = slot_vars(raw, &understanding);
-                hint = match understanding.intent {
-                    crate::nlu::Intent::Unknown => TicketReason::NotUnderstood,
-                    _ if self.nlu.is_complaint(raw) => TicketReason::Complaint,
-                    _ => TicketReason::Request,
-                };
-                let problem = understanding.slots.problems.first().map(|p| match p {
-                    crate::nlu::SlotProblem::Amount => "amount",
-                    crate::nlu::SlotProblem::Date => "date",
-                });
-                out.trace.push(format!(
-                    "intent={} slots={}",
-                    understanding.intent.as_str(),
-                    show_vars(&slots)
-                ));
-                Input::Text(Message {
-                    raw,
-                    intent: understanding.intent.as_str(),
-                    slots: &slots,
-                    slot_problem: problem,
-                })
-            }
-        };
+        let understood = self.understand_input(chat, &input, today, &mut out.trace)?;
         let owed = std::cell::RefCell::new(Vec::new());
         let tickets_opened = std::cell::RefCell::new(Vec::new());
         let turn = Turn {
             chat,
             today,
             now,
-            hint,
+            hint: understood.hint(),
             confirm_turn: session.turn,
             owed: &owed,
             tickets_opened: &tickets_opened,
         };
-        let session = self.advance(&turn, session, dialog_input, &mut out, 0)?;
+        let session = self.advance(&turn, session, understood.input(), &mut out, 0)?;
         self.cancel_with_payment_open(chat, session.lang, &mut out)?;
         out.owed = self.owed_of_turn(owed.into_inner())?;
         out.tickets_opened = tickets_opened.into_inner();
