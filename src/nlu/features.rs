@@ -312,6 +312,18 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
     let mask = (1u64 << bits.clamp(8, 24)) - 1;
     let mut out: Vec<u32> = Vec::with_capacity(u.len() * 8 + 8);
     let mut put = |h: Fnv| out.push(((h.0 ^ (h.0 >> 32)) & mask) as u32);
+    unit_ngrams(&u, &mut put);
+    char_trigrams(&raw_words, &mut put);
+    typed_pinyin(&u, &raw_words, &mut put);
+    shape_cues(&u, &raw_words, question, &mut put);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Units, pairs and triples; the sound of Chinese characters and their pairs; what follows a
+/// negation.
+fn unit_ngrams(u: &[Unit], put: &mut dyn FnMut(Fnv)) {
     for (i, x) in u.iter().enumerate() {
         let mut h = Fnv::new(b'1');
         x.key(&mut h);
@@ -348,7 +360,11 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
             }
         }
     }
-    for w in &raw_words {
+}
+
+/// Character trigrams of Latin words of five or more (with their edges), for misspellings.
+fn char_trigrams(raw_words: &[String], put: &mut dyn FnMut(Fnv)) {
+    for w in raw_words {
         let chars: Vec<char> = std::iter::once('^')
             .chain(w.chars())
             .chain(std::iter::once('$'))
@@ -361,8 +377,11 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
             }
         }
     }
-    // Pinyin typed in Latin letters next to Chinese (lixi怎么算) or as the whole message meets
-    // the characters' pinyin features.
+}
+
+/// Pinyin typed in Latin letters next to Chinese (lixi怎么算), or as the whole message, meets
+/// the characters' pinyin features.
+fn typed_pinyin(u: &[Unit], raw_words: &[String], put: &mut dyn FnMut(Fnv)) {
     let has_han = u.iter().any(|x| matches!(x, Unit::Han(_)));
     let split: Vec<Option<Vec<&str>>> = raw_words.iter().map(|w| pinyin_split(w)).collect();
     if has_han || (!split.is_empty() && split.iter().all(Option::is_some)) {
@@ -380,6 +399,11 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
             }
         }
     }
+}
+
+/// The message's shape: a question, a negation, its length, its scripts, its first and last
+/// units, and the whole of a short one.
+fn shape_cues(u: &[Unit], raw_words: &[String], question: bool, put: &mut dyn FnMut(Fnv)) {
     let last_han = u.iter().rev().find_map(|x| match x {
         Unit::Han(c) => Some(*c),
         _ => None,
@@ -453,7 +477,4 @@ pub fn features_of(marked: &Marked, bits: u32) -> Vec<u32> {
         u.iter().for_each(|x| x.key(&mut h));
         put(h);
     }
-    out.sort_unstable();
-    out.dedup();
-    out
 }
