@@ -6,6 +6,7 @@ pub mod actions;
 mod binding;
 pub mod chat;
 mod effects;
+mod facts;
 mod handle;
 mod input;
 mod names;
@@ -313,48 +314,15 @@ impl App {
             }
         };
         let bill = actions::LazyBill::new(&load_bill);
-        // A store error fails the action that met it and so the turn: it never counts as a
-        // failed binding attempt, and records, auto-debit or a case never show as empty.
-        let lookup_error = std::cell::RefCell::new(None);
-        let keep = |e: anyhow::Error| {
-            lookup_error.borrow_mut().get_or_insert(e);
-        };
-        let by_phone = |phone: &str| -> Option<Account> {
-            let found = store.account_id_by_phone(phone).and_then(|id| match id {
-                Some(id) => Ok(store.account(&id)?.map(|s| s.data)),
-                None => Ok(None),
-            });
-            found.map_err(keep).ok().flatten()
-        };
-        let account_locked = |id: &str| {
-            store
-                .bind_locked(crate::store::BindSubject::Account(id), now)
-                .map_err(keep)
-                .unwrap_or(true)
-        };
-        let recent_paid = || {
-            let last = store.last_paid(chat).map_err(keep).ok().flatten()?;
-            let recent = chrono::Duration::minutes(binding::RECENT_PAYMENT_MINUTES);
-            (now - last.at < recent).then_some(last)
-        };
-        let card = |order: &str| store.autopay_card(order).map_err(keep).ok().flatten();
-        let count = |order: &str| {
-            store
-                .payments_of(order)
-                .map_err(keep)
-                .map_or(0, |p| p.len())
-        };
-        let history = |order: &str| store.payments_of(order).map_err(keep).unwrap_or_default();
-        let pending_case = || {
-            let a = account?;
-            store.pending_case(&a.id).map_err(keep).ok().flatten()
-        };
-        let open_payments = || {
-            store
-                .open_payments_of(chat)
-                .map_err(keep)
-                .unwrap_or_default()
-        };
+        let facts = facts::Facts::new(store, chat, account, now);
+        let by_phone = |phone: &str| facts.account_by_phone(phone);
+        let account_locked = |id: &str| facts.account_locked(id);
+        let recent_paid = || facts.recent_paid(binding::RECENT_PAYMENT_MINUTES);
+        let card = |order: &str| facts.autopay_card(order);
+        let count = |order: &str| facts.payments_of(order).len();
+        let history = |order: &str| facts.payments_of(order);
+        let pending_case = || facts.pending_case();
+        let open_payments = || facts.open_payments();
         let ctx = actions::ActionCtx {
             flows: &self.flows,
             lang: session.lang,
@@ -368,7 +336,7 @@ impl App {
             history: &history,
             policy,
             pending_case: &pending_case,
-            read_error: &lookup_error,
+            read_error: &facts.error,
             gateway: self.settings.payments.gateway.as_str(),
             open_payments: &open_payments,
         };
@@ -377,7 +345,7 @@ impl App {
             actions: &ctx,
         };
         let stepped = self.flows.step(session, input, &dctx);
-        if let Some(e) = lookup_error.into_inner() {
+        if let Some(e) = facts.error.into_inner() {
             return Err(e.context("reading the store during the step"));
         }
         if let Some(e) = bill.take_error() {
