@@ -107,6 +107,64 @@ pub fn perform(ctx: &EffectCtx, name: &str, vars: &Vars) -> Result<Option<Event>
     }
 }
 
+/// A line of the plan as the receipt tells it.
+struct Told<'a> {
+    order_id: &'a str,
+    amount: crate::domain::Money,
+    kind: PaymentKind,
+    receipt: String,
+}
+
+/// What the ledger did with one line: an applied payment is counted and its receipt kept (and
+/// owed until sent); one applied before shows its receipt again; a refusal ends the payment
+/// (the event returned).
+fn told_of(
+    ctx: &EffectCtx,
+    line: Told,
+    outcome: PaymentOutcome,
+    receipts: &mut Vec<String>,
+    owed: &mut Vec<String>,
+) -> Option<Event> {
+    let Told {
+        order_id,
+        amount,
+        kind,
+        receipt,
+    } = line;
+    match outcome {
+        PaymentOutcome::Applied { payment_id, .. } => {
+            tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
+            let kind = crate::payments::kind_str(kind);
+            crate::ops::observe::payment(
+                &ctx.app.store,
+                ctx.chat,
+                &payment_id,
+                kind,
+                amount.0,
+                ctx.now,
+            );
+            receipts.push(receipt);
+            owed.push(payment_id);
+            None
+        }
+        PaymentOutcome::AlreadyApplied { payment_id } => {
+            tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment already recorded");
+            receipts.push(format!("{payment_id}  {order_id}  ¥{amount}"));
+            None
+        }
+        PaymentOutcome::Refused(e) => {
+            tracing::info!(
+                chat = ctx.chat,
+                order = order_id,
+                "payment refused by the ledger"
+            );
+            let mut v = failure("refused");
+            v.insert("fail_reason".into(), e.to_string());
+            Some(("payment_failed".into(), v))
+        }
+    }
+}
+
 /// Test hook, never set in production: when this variable is set, the process aborts right
 /// after a chat payment is durable and before anything is sent (a `kill -9` at the worst moment).
 pub const TEST_ABORT_AFTER_PAYMENT: &str = "REPAYBOT_TEST_ABORT_AFTER_PAYMENT";
@@ -221,39 +279,14 @@ fn pay_lines(
             Started::Refused => return Ok(("payment_refused".into(), failure("refused"))),
             Started::Unavailable => return Ok(("payment_later".into(), failure("unavailable"))),
         };
-        match outcome {
-            PaymentOutcome::Applied { payment_id, .. } => {
-                tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment recorded");
-                let kind = if kind == PaymentKind::Settlement {
-                    "settlement"
-                } else {
-                    "installment"
-                };
-                crate::ops::observe::payment(
-                    &ctx.app.store,
-                    ctx.chat,
-                    &payment_id,
-                    kind,
-                    amount.0,
-                    ctx.now,
-                );
-                receipts.push(receipt);
-                owed.push(payment_id);
-            }
-            PaymentOutcome::AlreadyApplied { payment_id } => {
-                tracing::info!(chat = ctx.chat, order = order_id, payment = %payment_id, "payment already recorded");
-                receipts.push(format!("{payment_id}  {order_id}  ¥{amount}"));
-            }
-            PaymentOutcome::Refused(e) => {
-                tracing::info!(
-                    chat = ctx.chat,
-                    order = order_id,
-                    "payment refused by the ledger"
-                );
-                let mut v = failure("refused");
-                v.insert("fail_reason".into(), e.to_string());
-                return Ok(("payment_failed".into(), v));
-            }
+        let told = Told {
+            order_id,
+            amount,
+            kind,
+            receipt,
+        };
+        if let Some(refused) = told_of(ctx, told, outcome, receipts, owed) {
+            return Ok(refused);
         }
     }
     if !pending.is_empty() {

@@ -271,24 +271,7 @@ impl App {
                 depth + 1,
             )?;
         }
-        let links = links.into_inner();
-        if let (false, Some(last)) = (links.is_empty(), out.replies.last_mut()) {
-            // Link buttons (a cashier page) go with the reply that announces them.
-            let urls = links
-                .into_iter()
-                .map(|(l, u)| (l, format!("{URL_BUTTON}{u}")));
-            last.buttons.extend(urls);
-        }
-        if let Some(file) = attachment.into_inner() {
-            // A file goes with the reply that announces it (the last one of this round).
-            match out.replies.last_mut() {
-                Some(last) => last.attachment = Some(file),
-                None => out.replies.push(Reply {
-                    attachment: Some(file),
-                    ..Reply::default()
-                }),
-            }
-        }
+        attach(out, links.into_inner(), attachment.into_inner());
         Ok(session)
     }
 
@@ -361,5 +344,25 @@ impl App {
         let mut session = self.store.load_session(chat, lang)?.into_session();
         session.lang = lang;
         self.store.save_session(chat, &session)
+    }
+}
+
+/// What the effects of a round left for its last reply: link buttons (a cashier page) and a
+/// file go with the reply that announces them (a file alone makes a reply of its own).
+fn attach(out: &mut TurnOutput, links: Vec<(String, String)>, file: Option<Attachment>) {
+    if let (false, Some(last)) = (links.is_empty(), out.replies.last_mut()) {
+        let urls = links
+            .into_iter()
+            .map(|(l, u)| (l, format!("{URL_BUTTON}{u}")));
+        last.buttons.extend(urls);
+    }
+    if let Some(file) = file {
+        match out.replies.last_mut() {
+            Some(last) => last.attachment = Some(file),
+            None => out.replies.push(Reply {
+                attachment: Some(file),
+                ..Reply::default()
+            }),
+        }
     }
 }

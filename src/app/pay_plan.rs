@@ -25,13 +25,6 @@ pub struct PayPlan {
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadPlan;
 
-fn kind_word(kind: PaymentKind) -> &'static str {
-    match kind {
-        PaymentKind::Installment => "installment",
-        PaymentKind::Settlement => "settlement",
-    }
-}
-
 impl PlanLine {
     /// What was bought, without the quote's payment count: `order TAB amount TAB kind`. The
     /// same item paid again (a retry, a pending payment) is recognised by it.
@@ -40,7 +33,7 @@ impl PlanLine {
             "{}\t{}\t{}",
             self.order_id,
             self.amount,
-            kind_word(self.kind)
+            crate::payments::kind_str(self.kind)
         )
     }
 
