@@ -107,15 +107,26 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let chat = chat_key(opts);
+    let mut contact_offered = open(app, opts, &chat, out)?;
+    while let Some(text) = next_line(opts, input, out)? {
+        contact_offered = answer(app, opts, &chat, text, contact_offered, out)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// The chat's start: the account acted as, the language, replies a crash kept back, the
+/// greeting. True when the greeting offers the contact button.
+fn open(app: &App, opts: &ChatOptions, chat: &str, out: &mut dyn Write) -> Result<bool> {
     if let Some(account) = &opts.account {
         anyhow::ensure!(
             app.store.account(account)?.is_some(),
             "no account {account}"
         );
-        app.store.act_as(&chat, account)?;
+        app.store.act_as(chat, account)?;
     }
     if let Some(lang) = opts.lang {
-        app.set_lang(&chat, lang)?;
+        app.set_lang(chat, lang)?;
     }
     let timezone = match &opts.account {
         Some(a) => app
@@ -125,69 +136,88 @@ pub fn run(
             .unwrap_or_default(),
         None => "Asia/Shanghai".to_string(),
     };
-    let today = || app.clock.today_for(&timezone);
-    let owed = app.owed_replies(Some(&chat))?;
+    let owed = app.owed_replies(Some(chat))?;
     print_owed(out, &owed, &opts.file_dir)?;
     app.settle_owed(&owed)?;
-    let first = app.turn(&chat, ChatInput::Start, today(), app.clock.now())?;
+    let today = app.clock.today_for(&timezone);
+    let first = app.turn(chat, ChatInput::Start, today, app.clock.now())?;
     for r in &first.replies {
         print_reply(out, r, &opts.file_dir)?;
     }
-    let mut contact_offered = offers_contact(&first.replies);
-    contact_hint(app, &chat, contact_offered, out, &opts.file_dir)?;
-    loop {
-        if opts.interactive {
-            write!(out, "> ")?;
-            out.flush()?;
-        }
-        // Bytes that are not UTF-8 are replaced (U+FFFD), never the end of the chat.
-        let mut bytes = Vec::new();
-        if input.read_until(b'\n', &mut bytes)? == 0 {
-            break;
-        }
-        let line = String::from_utf8_lossy(&bytes);
-        let text = line.trim_end_matches(['\n', '\r']).to_string();
-        if text.trim() == "/quit" {
-            break;
-        }
-        if !opts.interactive {
-            writeln!(out, "> {text}")?;
-        }
-        // What arrived meanwhile (a payment the cashier confirmed) comes first.
-        let arrived = app.owed_replies(Some(&chat))?;
-        print_owed(out, &arrived, &opts.file_dir)?;
-        app.settle_owed(&arrived)?;
-        let input = match crate::domain::Phone::parse(text.trim()) {
-            Some(_) if contact_offered => ChatInput::Contact {
-                phone: text.trim().to_string(),
-                own: true,
-            },
-            _ => input_of(text),
-        };
-        let event = Event::Customer(CustomerEvent {
-            chat: chat.clone(),
-            input,
-            lang: None,
-            desk: None,
-        });
-        let turn = app.handle(event, app.clock.now())?;
-        for r in &turn.replies {
-            print_reply(out, r, &opts.file_dir)?;
-        }
-        contact_offered = offers_contact(&turn.replies);
-        contact_hint(app, &chat, contact_offered, out, &opts.file_dir)?;
-        // Other chats' notices stay in the outbox for `serve` to deliver.
-        let mine: Vec<_> = turn.owed.into_iter().filter(|o| o.chat == chat).collect();
-        print_owed(out, &mine, &opts.file_dir)?;
-        app.settle_owed(&mine)?;
-        if !turn.tickets_opened.is_empty() {
-            let lang = app.chat_lang(&chat);
-            let note = app
-                .flows
-                .text(lang, "support.terminal_note", &Default::default());
-            print_reply(out, &Reply::text(note), &opts.file_dir)?;
-        }
+    let contact_offered = offers_contact(&first.replies);
+    contact_hint(app, chat, contact_offered, out, &opts.file_dir)?;
+    Ok(contact_offered)
+}
+
+/// The next line typed (echoed when not interactive); None at the end of input or `/quit`.
+/// Bytes that are not UTF-8 are replaced (U+FFFD), never the end of the chat.
+fn next_line(
+    opts: &ChatOptions,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<Option<String>> {
+    if opts.interactive {
+        write!(out, "> ")?;
         out.flush()?;
     }
-    Ok(())
+    let mut bytes = Vec::new();
+    if input.read_until(b'\n', &mut bytes)? == 0 {
+        return Ok(None);
+    }
+    let line = String::from_utf8_lossy(&bytes);
+    let text = line.trim_end_matches(['\n', '\r']).to_string();
+    if text.trim() == "/quit" {
+        return Ok(None);
+    }
+    if !opts.interactive {
+        writeln!(out, "> {text}")?;
+    }
+    Ok(Some(text))
+}
+
+/// One line through `App::handle`, its replies printed. True when they offer the contact
+/// button (a number typed next stands for pressing it).
+fn answer(
+    app: &App,
+    opts: &ChatOptions,
+    chat: &str,
+    text: String,
+    contact_offered: bool,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    // What arrived meanwhile (a payment the cashier confirmed) comes first.
+    let arrived = app.owed_replies(Some(chat))?;
+    print_owed(out, &arrived, &opts.file_dir)?;
+    app.settle_owed(&arrived)?;
+    let input = match crate::domain::Phone::parse(text.trim()) {
+        Some(_) if contact_offered => ChatInput::Contact {
+            phone: text.trim().to_string(),
+            own: true,
+        },
+        _ => input_of(text),
+    };
+    let event = Event::Customer(CustomerEvent {
+        chat: chat.to_string(),
+        input,
+        lang: None,
+        desk: None,
+    });
+    let turn = app.handle(event, app.clock.now())?;
+    for r in &turn.replies {
+        print_reply(out, r, &opts.file_dir)?;
+    }
+    let offered = offers_contact(&turn.replies);
+    contact_hint(app, chat, offered, out, &opts.file_dir)?;
+    // Other chats' notices stay in the outbox for `serve` to deliver.
+    let mine: Vec<_> = turn.owed.into_iter().filter(|o| o.chat == chat).collect();
+    print_owed(out, &mine, &opts.file_dir)?;
+    app.settle_owed(&mine)?;
+    if !turn.tickets_opened.is_empty() {
+        let lang = app.chat_lang(chat);
+        let note = app
+            .flows
+            .text(lang, "support.terminal_note", &Default::default());
+        print_reply(out, &Reply::text(note), &opts.file_dir)?;
+    }
+    Ok(offered)
 }
