@@ -129,7 +129,8 @@ pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
     app.store.flush()
 }
 
-async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
+/// The bot on its Bot API server, its token checked with getMe.
+async fn connect(opts: &ServeOptions) -> Result<Bot> {
     let mut bot = Bot::new(opts.token.expose());
     if let Some(url) = &opts.api_url {
         let url = url
@@ -141,6 +142,42 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         anyhow!("the Bot API refused the token in TELOXIDE_TOKEN (getMe failed: {e})")
     })?;
     tracing::info!(bot_id = me.id.0, "connected to the Bot API");
+    Ok(bot)
+}
+
+/// Receives updates by webhook or long polling until a stop signal.
+async fn receive(bot: Bot, opts: &ServeOptions, router: &router::Router) -> Result<()> {
+    match &opts.webhook {
+        Some(url) => {
+            let url = url
+                .parse()
+                .map_err(|e| anyhow!("--webhook '{url}' is not a URL: {e}"))?;
+            let mut options = webhooks::Options::new(opts.listen, url);
+            if let Some(secret) = &opts.webhook_secret {
+                options = options.secret_token(secret.expose().to_string());
+            }
+            let listener = webhooks::axum(bot, options)
+                .await
+                .context("setting the webhook")?;
+            tracing::info!(listen = %opts.listen, "receiving updates by webhook");
+            crate::ops::health::webhook_set(true);
+            listen(listener, router).await;
+        }
+        None => {
+            let listener = Polling::builder(bot)
+                .timeout(std::time::Duration::from_secs(10))
+                .delete_webhook()
+                .await
+                .build();
+            tracing::info!("receiving updates by long polling");
+            listen(listener, router).await;
+        }
+    }
+    Ok(())
+}
+
+async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
+    let bot = connect(&opts).await?;
     // Every send keeps the limits in the one limiter (per chat, overall, replies first).
     let sender = TelegramSender::new(bot.clone())
         .with_limiter(limiter::Limiter::new(&opts.limits))
@@ -182,32 +219,7 @@ async fn serve_async(app: Arc<App>, opts: ServeOptions) -> Result<()> {
         }
     });
     let support_ticker = support::Ticker::start(router.ctx());
-    match &opts.webhook {
-        Some(url) => {
-            let url = url
-                .parse()
-                .map_err(|e| anyhow!("--webhook '{url}' is not a URL: {e}"))?;
-            let mut options = webhooks::Options::new(opts.listen, url);
-            if let Some(secret) = &opts.webhook_secret {
-                options = options.secret_token(secret.expose().to_string());
-            }
-            let listener = webhooks::axum(bot, options)
-                .await
-                .context("setting the webhook")?;
-            tracing::info!(listen = %opts.listen, "receiving updates by webhook");
-            crate::ops::health::webhook_set(true);
-            listen(listener, &router).await;
-        }
-        None => {
-            let listener = Polling::builder(bot)
-                .timeout(std::time::Duration::from_secs(10))
-                .delete_webhook()
-                .await
-                .build();
-            tracing::info!("receiving updates by long polling");
-            listen(listener, &router).await;
-        }
-    }
+    receive(bot, &opts, &router).await?;
     // The turns in hand and the scheduler's pass in hand finish together; then the desk's tick.
     tokio::join!(router.finish(), scheduler.stop());
     if let Some(ticker) = support_ticker {
