@@ -39,3 +39,19 @@ pub fn kill(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The real binary on data folder `data`, dated `today`, with the fake Bot API's `token`, its
+/// log at info into `log` and no stdin or stdout: what every e2e bot shares. The caller adds
+/// the command (`serve` and its flags) and any environment of its own.
+pub fn bot_command(data: &Path, today: &str, token: &str, log: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_repaybot"));
+    command
+        .args(["--data-dir", data.to_str().unwrap(), "--today", today])
+        .env("TELOXIDE_TOKEN", token)
+        .env("RUST_LOG", "info")
+        .env_remove("REPAYBOT_WEBHOOK_SECRET")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    command
+}

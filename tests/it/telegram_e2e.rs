@@ -56,16 +56,9 @@ fn serve_env(
 ) -> Served {
     let log = dir.with_extension(format!("log{}", std::process::id()));
     let log = crate::process::unique_log(log);
-    let file = std::fs::File::create(&log).unwrap();
-    let child = Command::new(bin())
+    let child = crate::process::bot_command(dir, TODAY, TOKEN, &log)
         .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--today",
-            TODAY,
             "serve",
-        ])
-        .args([
             "--api-url",
             &fake.url(),
             "--send-limits",
@@ -73,13 +66,7 @@ fn serve_env(
         ])
         .args(["--flood", if flood { "5/700" } else { "1000/1" }])
         .args(extra)
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("RUST_LOG", "info")
-        .env_remove("REPAYBOT_WEBHOOK_SECRET")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(file)
         .spawn()
         .unwrap();
     Served {

@@ -6,7 +6,7 @@ use super::fake_api::{callback_body, post_callback, signed, FakePayApi, SECRET};
 use crate::fake_telegram::{Call, FakeTelegram};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "123456:TEST-token_for-fake";
@@ -67,9 +67,7 @@ pub fn serve(s: &Setup, fake: &FakeTelegram, env: &[(&str, &str)]) -> Bot {
         Instant::now().elapsed().as_nanos()
     ));
     let log = crate::process::unique_log(log);
-    let file = std::fs::File::create(&log).unwrap();
-    let child = Command::new(bin())
-        .args(["--data-dir", s.data.to_str().unwrap(), "--today", TODAY])
+    let child = crate::process::bot_command(&s.data, TODAY, TOKEN, &log)
         .args(["--config", s.config.to_str().unwrap(), "serve"])
         .args([
             "--api-url",
@@ -78,14 +76,8 @@ pub fn serve(s: &Setup, fake: &FakeTelegram, env: &[(&str, &str)]) -> Bot {
             "1000/60000/10000",
         ])
         .args(["--flood", "1000/1"])
-        .env("TELOXIDE_TOKEN", TOKEN)
         .env("REPAYBOT_PAYMENT_SECRET", SECRET)
-        .env("RUST_LOG", "info")
-        .env_remove("REPAYBOT_WEBHOOK_SECRET")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(file)
         .spawn()
         .unwrap();
     let bot = Bot {

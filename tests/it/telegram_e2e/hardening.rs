@@ -34,23 +34,9 @@ fn a_bad_webhook_secret_is_refused_with_exit_2_and_a_reason_not_a_panic() {
 /// send limits are at work.
 fn serve_limited(data: &std::path::Path, fake: &FakeTelegram) -> Served {
     let log = crate::process::unique_log(data.with_extension("log"));
-    let file = std::fs::File::create(&log).unwrap();
-    let child = Command::new(bin())
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--today",
-            TODAY,
-            "serve",
-        ])
-        .args(["--api-url", &fake.url(), "--send-limits", "3/3/10"])
+    let child = crate::process::bot_command(data, TODAY, TOKEN, &log)
+        .args(["serve", "--api-url", &fake.url(), "--send-limits", "3/3/10"])
         .args(["--flood", "1000/1"])
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("RUST_LOG", "info")
-        .env_remove("REPAYBOT_WEBHOOK_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(file)
         .spawn()
         .unwrap();
     Served {
