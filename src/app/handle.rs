@@ -90,12 +90,30 @@ pub struct Outcome {
     pub reminder: Option<ReminderStep>,
 }
 
+/// An outcome not yet durable: send it once `durable_at` is (None: nothing to wait for).
+#[derive(Debug)]
+pub struct Handled {
+    pub outcome: Outcome,
+    pub durable_at: Option<crate::store::group_commit::Ticket>,
+}
+
 impl App {
     /// Handles one event at `now`: the only entry front ends use for customers and the support
     /// group. One flush at the end: everything the outcome reports is durable before it is sent.
     /// Reminder steps are the exception: the scheduler flushes once per pass (what they write
     /// is the reminder state, recomputed from the ledger anyway).
     pub fn handle(&self, event: Event, now: DateTime<Utc>) -> Result<Outcome> {
+        let handled = self.handle_unsynced(event, now)?;
+        if let Some(ticket) = handled.durable_at {
+            self.store.wait_durable(ticket)?;
+        }
+        Ok(handled.outcome)
+    }
+
+    /// [`App::handle`] without its wait for the disk: the outcome, and the flush ticket the
+    /// caller must see durable (`Store::durable`) before it sends anything. The Telegram front
+    /// end waits asynchronously, so a burst's turns share their syncs.
+    pub fn handle_unsynced(&self, event: Event, now: DateTime<Utc>) -> Result<Handled> {
         let flush = !matches!(
             event,
             Event::ReminderDue { .. } | Event::ReminderDelivered { .. }
@@ -138,10 +156,11 @@ impl App {
                 reminder_only(ReminderStep::Settled(settled))
             }
         };
-        if flush {
-            self.store.flush()?;
-        }
-        Ok(outcome)
+        let durable_at = flush.then(|| self.store.flush_ticket());
+        Ok(Handled {
+            outcome,
+            durable_at,
+        })
     }
 
     fn customer_event(&self, e: CustomerEvent, now: DateTime<Utc>) -> Result<Outcome> {

@@ -26,7 +26,7 @@ use crate::settings::Settings;
 use crate::store::{LoadedSession, Store, TicketReason};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-pub use handle::{payment_applier, CustomerEvent, Event, Outcome, ReminderStep};
+pub use handle::{payment_applier, CustomerEvent, Event, Handled, Outcome, ReminderStep};
 
 pub use names::{check_handlers_used, known, EVENTS, SLOTS};
 pub use owed::OwedReply;

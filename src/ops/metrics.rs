@@ -92,6 +92,8 @@ pub struct Metrics {
     blocking_hops: Counter,
     /// Debug: store flushes in this process (set from the store's count at each scrape).
     store_flushes: Gauge,
+    /// Debug: disk syncs that served those flushes (group commit).
+    store_syncs: Gauge,
 }
 
 impl Default for Metrics {
@@ -119,6 +121,7 @@ impl Metrics {
             tickets_open: Gauge::default(),
             blocking_hops: Counter::default(),
             store_flushes: Gauge::default(),
+            store_syncs: Gauge::default(),
         };
         let r = &mut m.registry;
         // Counters are registered without `_total`; the encoder appends it.
@@ -191,6 +194,11 @@ impl Metrics {
             "repaybot_store_flushes",
             "Debug: store flushes since the process started",
             m.store_flushes.clone(),
+        );
+        r.register(
+            "repaybot_store_syncs",
+            "Debug: disk syncs since the process started (concurrent flushes share one)",
+            m.store_syncs.clone(),
         );
         m.create_zero_series();
         m
@@ -321,9 +329,13 @@ impl Metrics {
         self.tickets_open.set(n);
     }
 
-    /// `repaybot_store_flushes` (debug): the store's flush count, set at each scrape.
-    pub fn store_flushes(&self, n: u64) {
-        self.store_flushes.set(i64::try_from(n).unwrap_or(i64::MAX));
+    /// `repaybot_store_flushes` and `repaybot_store_syncs` (debug): the store's flush requests
+    /// and the disk syncs that served them, set at each scrape.
+    pub fn store_flushes(&self, flushes: u64, syncs: u64) {
+        self.store_flushes
+            .set(i64::try_from(flushes).unwrap_or(i64::MAX));
+        self.store_syncs
+            .set(i64::try_from(syncs).unwrap_or(i64::MAX));
     }
 
     pub fn blocking_hop(&self) {

@@ -43,7 +43,7 @@ pub fn router(state: OpsState) -> Router {
 }
 
 async fn metrics(State(s): State<OpsState>) -> impl IntoResponse {
-    s.metrics.store_flushes(s.store.flushes());
+    s.metrics.store_flushes(s.store.flushes(), s.store.syncs());
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], s.metrics.render())
 }
 

@@ -198,12 +198,35 @@ impl Store {
 
     /// Blocks until everything written so far is on disk (concurrent callers share one sync).
     pub fn flush(&self) -> Result<()> {
+        let ticket = self.flush_ticket();
+        self.wait_durable(ticket)
+    }
+
+    /// A flush request covering everything written so far; [`Store::wait_durable`] or
+    /// [`Store::durable`] waits for it. Counted in [`Store::flushes`].
+    pub fn flush_ticket(&self) -> group_commit::Ticket {
         self.flushes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.group_commit.flush(|| {
-            self.db.flush().context("flushing the database")?;
-            Ok(())
-        })
+        self.group_commit.ticket()
+    }
+
+    /// Blocks until `ticket` is durable (concurrent callers share one sync).
+    pub fn wait_durable(&self, ticket: group_commit::Ticket) -> Result<()> {
+        self.group_commit.wait(ticket, || sync_db(&self.db))
+    }
+
+    /// Waits, holding no thread, until `ticket` is durable: the async front ends' flush, so
+    /// that every turn of a burst waiting for its sync shares it with the others.
+    pub async fn durable(&self, ticket: group_commit::Ticket) -> Result<()> {
+        let db = self.db.clone();
+        self.group_commit
+            .wait_async(ticket, move || sync_db(&db))
+            .await
+    }
+
+    /// Disk syncs run so far (a debug figure: [`Store::flushes`] shared them).
+    pub fn syncs(&self) -> u64 {
+        self.group_commit.rounds()
     }
 
     /// A new id for a payment made in the chat, unique by construction: the day, the account
@@ -334,4 +357,9 @@ impl Store {
             orders,
         })
     }
+}
+
+fn sync_db(db: &sled::Db) -> Result<()> {
+    db.flush().context("flushing the database")?;
+    Ok(())
 }

@@ -54,17 +54,22 @@ pub async fn handle(ctx: &Ctx, p: Private) {
     super::support::perform(ctx, outcome.desk).await;
 }
 
-/// Runs one event through `App::handle` off the async threads: the one blocking hop of an
-/// update (counted in `repaybot_blocking_hops_total`).
+/// Runs one event through `App::handle` off the async threads (the one blocking hop of an
+/// update, counted in `repaybot_blocking_hops_total`), then waits without a thread until what
+/// it wrote is durable: the turns of a burst share their disk syncs.
 pub async fn run_event(app: &Arc<App>, event: Event) -> Result<Outcome> {
-    let app = Arc::clone(app);
+    let on_blocking = Arc::clone(app);
     crate::ops::metrics::blocking_hop();
-    tokio::task::spawn_blocking(move || {
-        let now = app.clock.now();
-        app.handle(event, now)
+    let handled = tokio::task::spawn_blocking(move || {
+        let now = on_blocking.clock.now();
+        on_blocking.handle_unsynced(event, now)
     })
     .await
-    .map_err(|e| anyhow!("the event panicked or was cancelled: {e}"))?
+    .map_err(|e| anyhow!("the event panicked or was cancelled: {e}"))??;
+    if let Some(ticket) = handled.durable_at {
+        app.store.durable(ticket).await?;
+    }
+    Ok(handled.outcome)
 }
 
 /// The flood notice (one per flood).

@@ -120,6 +120,7 @@ const BLOCKING_THREADS: usize = 8;
 /// Runs the bot until Ctrl-C or SIGTERM; the turns in hand are finished first.
 pub fn serve(app: App, opts: ServeOptions) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("serve")
         .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()

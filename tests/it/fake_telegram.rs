@@ -441,6 +441,8 @@ fn field(head: &str, key: &str) -> Option<String> {
 async fn get_updates(shared: &Shared, params: &Value) -> Response {
     let offset = params["offset"].as_i64().unwrap_or(0);
     let timeout = params["timeout"].as_u64().unwrap_or(0).min(30);
+    // As Telegram: at most `limit` updates a call (1 to 100, by default 100).
+    let limit = params["limit"].as_u64().map_or(100, |l| l.clamp(1, 100)) as usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     loop {
         let notified = shared.new_update.notified();
@@ -452,8 +454,17 @@ async fn get_updates(shared: &Shared, params: &Value) -> Response {
                 .pending
                 .retain(|(id, _, forced)| *forced || *id >= offset);
             if !inner.pending.is_empty() {
-                let batch: Vec<Value> = inner.pending.iter().map(|(_, u, _)| u.clone()).collect();
-                inner.pending.retain(|(_, _, forced)| !*forced);
+                let batch: Vec<Value> = inner
+                    .pending
+                    .iter()
+                    .take(limit)
+                    .map(|(_, u, _)| u.clone())
+                    .collect();
+                let mut taken = 0;
+                inner.pending.retain(|(_, _, forced)| {
+                    taken += 1;
+                    taken > limit || !*forced
+                });
                 return ok(Value::Array(batch));
             }
         }

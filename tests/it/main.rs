@@ -7,6 +7,7 @@ mod dialog;
 mod domain;
 mod domain_props;
 mod fake_telegram;
+mod group_commit;
 mod handle;
 mod import;
 mod import_hardening;
