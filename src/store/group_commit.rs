@@ -7,12 +7,6 @@
 
 use anyhow::{anyhow, Result};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
-
-/// Rounds led by async waiters begin at least this far apart: under a burst each round then
-/// covers a few milliseconds of turns (a sync costs about a millisecond of CPU on a virtual
-/// disk), while a lone message, its previous round long over, syncs at once.
-pub const ROUND_SPACING: Duration = Duration::from_millis(4);
 
 /// A flush request: everything written before it was taken is durable once it is covered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,8 +24,6 @@ struct State {
     failed: Option<(u64, u64, String)>,
     /// Rounds run (a debug figure).
     rounds: u64,
-    /// When the last round an async waiter led began its sync.
-    last_aside: Option<Instant>,
 }
 
 impl State {
@@ -134,8 +126,7 @@ impl GroupCommit {
     /// Runs a round an async waiter leads (`syncing` is already set) on a thread of its own: on
     /// tokio's blocking threads it would queue behind the turns of the burst it is meant to
     /// finish. (A thread per round costs tens of microseconds against a sync's milliseconds.)
-    /// The round waits out [`ROUND_SPACING`] since the previous one, then covers every ticket
-    /// taken by then.
+    /// The round covers every ticket taken by the time its thread runs.
     fn run_round_aside<F>(self: &Arc<Self>, sync: F)
     where
         F: FnOnce() -> Result<()> + Send + 'static,
@@ -145,13 +136,8 @@ impl GroupCommit {
             let Some(sync) = once.lock().unwrap_or_else(|e| e.into_inner()).take() else {
                 return;
             };
-            let last = group.lock().last_aside;
-            if let Some(wait) = last.and_then(|at| ROUND_SPACING.checked_sub(at.elapsed())) {
-                std::thread::sleep(wait);
-            }
             let round = {
-                let mut state = group.lock();
-                state.last_aside = Some(Instant::now());
+                let state = group.lock();
                 (state.covered, state.requested)
             };
             group.end_round(round, sync());

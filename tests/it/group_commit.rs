@@ -130,34 +130,3 @@ fn an_async_waiter_hears_a_failed_sync() {
     let got = rt.block_on(group.wait_async(ticket, || Err(anyhow!("I/O error"))));
     assert!(format!("{:#}", got.unwrap_err()).contains("I/O error"));
 }
-
-#[test]
-fn rounds_led_by_async_waiters_begin_at_least_the_spacing_apart() {
-    use repaybot::store::group_commit::ROUND_SPACING;
-    use std::sync::Mutex;
-    use std::time::Instant;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let group = Arc::new(GroupCommit::default());
-    let began: Arc<Mutex<Vec<Instant>>> = Arc::default();
-    for _ in 0..3 {
-        let ticket = group.ticket();
-        let began = Arc::clone(&began);
-        rt.block_on(group.wait_async(ticket, move || {
-            began.lock().unwrap().push(Instant::now());
-            Ok(())
-        }))
-        .unwrap();
-    }
-    let began = began.lock().unwrap();
-    assert_eq!(
-        began.len(),
-        3,
-        "one round per ticket taken after the last round"
-    );
-    for pair in began.windows(2) {
-        assert!(pair[1] - pair[0] >= ROUND_SPACING, "{began:?}");
-    }
-}
