@@ -97,7 +97,7 @@ impl GroupCommit {
     }
 
     /// Waits without holding a thread until `ticket` is covered; a round this call leads runs
-    /// `sync` on tokio's blocking threads (and finishes even if this future is dropped).
+    /// `sync` on a thread of its own (and finishes even if this future is dropped).
     pub async fn wait_async<F>(self: &Arc<Self>, ticket: Ticket, sync: F) -> Result<()>
     where
         F: FnOnce() -> Result<()> + Send + 'static,
@@ -131,6 +131,8 @@ impl GroupCommit {
     where
         F: FnOnce() -> Result<()> + Send + 'static,
     {
+        // `sync` sits in a shared slot so that, when no thread can be spawned (the spawn takes
+        // the closure with it), a copy of the same closure can still run it on the pool.
         let (group, once) = (Arc::clone(self), Arc::new(Mutex::new(Some(sync))));
         let run = move || {
             let Some(sync) = once.lock().unwrap_or_else(|e| e.into_inner()).take() else {
