@@ -13,6 +13,10 @@ use repaybot::settings::Settings;
 use repaybot::store::Store;
 use std::time::Instant;
 
+/// The allocator of the `repaybot` binary (src/main.rs), so the peak memory is `serve`'s.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DUE: usize = 10_000;
 const PENDING: usize = 1_000_000;
 /// Set (to the data folder) in the child process that runs the scheduler.
