@@ -1,5 +1,6 @@
-//! The `serve` processes the e2e tests run: a fresh log file name, a clean stop on SIGTERM, and
-//! a kill however a test ends (a failed assertion must not leave a bot running).
+//! The `repaybot` processes the e2e tests run: one-shot commands whose output a test reads, and
+//! `serve` bots (a fresh log file name, a clean stop on SIGTERM, and a kill however a test ends:
+//! a failed assertion must not leave a bot running).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -54,4 +55,25 @@ pub fn bot_command(data: &Path, today: &str, token: &str, log: &Path) -> Command
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(log).unwrap());
     command
+}
+
+/// Runs `repaybot --data-dir DATA --today TODAY ARGS...` to its end and returns its standard
+/// output; a failed run fails the test with its standard error.
+pub fn run_ok(data: &Path, today: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_repaybot"))
+        .args(["--data-dir", data.to_str().unwrap(), "--today", today])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "repaybot {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// [`run_ok`] of a command with `--json` output, parsed.
+pub fn run_json(data: &Path, today: &str, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&run_ok(data, today, args)).unwrap()
 }

@@ -135,17 +135,7 @@ fn statement(dir: &Path, account: &str) -> Value {
 
 /// `statement --json` of the account on `day` (YYYY-MM-DD), read from the data folder.
 fn statement_on(dir: &Path, account: &str, day: &str) -> Value {
-    let out = Command::new(bin())
-        .args(["--data-dir", dir.to_str().unwrap(), "--today", day])
-        .args(["statement", account, "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    crate::process::run_json(dir, day, &["statement", account, "--json"])
 }
 
 /// Everything paid on the account's installments, in fen.

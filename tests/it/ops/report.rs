@@ -441,27 +441,9 @@ fn report_command_writes_json_text_and_html_from_the_data_folder() {
         store.flush().unwrap();
     }
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_repaybot"))
-            .args([
-                "--data-dir",
-                dir.path().to_str().unwrap(),
-                "--today",
-                "2026-12-05",
-                "report",
-                "--from",
-                "2026-12-01",
-                "--to",
-                "2026-12-02",
-            ])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let period = ["report", "--from", "2026-12-01", "--to", "2026-12-02"];
+        let all: Vec<&str> = period.iter().chain(args).copied().collect();
+        crate::process::run_ok(dir.path(), "2026-12-05", &all)
     };
     let json: serde_json::Value = serde_json::from_str(&run(&["--json"])).unwrap();
     assert_eq!(json, scripted_report());

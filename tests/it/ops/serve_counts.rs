@@ -317,16 +317,13 @@ fn metrics_move_by_exactly_what_customers_did_and_healthz_follows_get_updates() 
 }
 
 fn report(dir: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_repaybot"))
-        .args(["--data-dir", dir.join("data").to_str().unwrap()])
-        .args(["--today", "2026-11-21", "report", "--json"])
-        .args(["--from", "2026-11-20", "--to", "2026-11-22"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let args = [
+        "report",
+        "--json",
+        "--from",
+        "2026-11-20",
+        "--to",
+        "2026-11-22",
+    ];
+    crate::process::run_json(&dir.join("data"), "2026-11-21", &args)
 }

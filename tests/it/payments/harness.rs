@@ -6,7 +6,7 @@ use super::fake_api::{callback_body, post_callback, signed, FakePayApi, SECRET};
 use crate::fake_telegram::{Call, FakeTelegram};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "123456:TEST-token_for-fake";
@@ -213,17 +213,7 @@ pub fn links(m: &Call) -> Vec<(String, String)> {
 }
 
 pub fn repaybot(data: &Path, args: &[&str]) -> Value {
-    let out = Command::new(bin())
-        .args(["--data-dir", data.to_str().unwrap(), "--today", TODAY])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    crate::process::run_json(data, TODAY, args)
 }
 
 /// Everything A1001 has paid, in fen.
